@@ -1,0 +1,50 @@
+"""The `advisor` command line.
+
+One `Typer()` per command group, joined here. Command modules import only typer
+and rich at module level; the work happens in library code imported inside the
+command, so `advisor --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from advisor import __version__
+from advisor.cli import compare, models, quiz, recommend, tasks
+
+app = typer.Typer(
+    name="advisor",
+    help=(
+        "Should you prompt, retrieve (RAG), fine-tune (SFT), continue pre-training or train "
+        "from scratch? [bold]advisor[/] measures every strategy on your task with a real model "
+        "and recommends one, with reasons."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"advisor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Measure and decide how to adapt a language model to your domain."""
+
+
+app.command("compare")(compare.compare)
+app.command("recommend")(recommend.recommend)
+app.command("quiz")(quiz.quiz)
+app.add_typer(models.app, name="models")
+app.add_typer(tasks.app, name="tasks")
+
+
+def main() -> None:
+    app()

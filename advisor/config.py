@@ -1,0 +1,296 @@
+"""Typed run configuration: dataclasses, profiles from YAML, `key=value` overrides.
+
+A run's configuration is resolved in layers: the dataclass defaults, then the
+profile (`advisor/profiles/<name>.yaml`), then an optional user YAML file, then
+command-line flags and `key=value` overrides (`sft.epochs=3 rag.top_k=5`). The
+resolved config is written into every run folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.errors import ConfigError
+
+PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
+ALL_STRATEGIES = ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch")
+
+
+@dataclass
+class ModelConfig:
+    generator: str = field(
+        default="smollm2",
+        metadata={"help": "catalog name (see `advisor models`), a local Hugging Face folder, or a .gguf file"},
+    )
+    embedder: str = field(default="minilm", metadata={"help": "catalog name or a sentence-transformers folder"})
+    device: str = field(default="auto", metadata={"help": "auto | cpu | cuda | cuda:N"})
+    dtype: str = field(
+        default="auto",
+        metadata={"help": "auto (bf16 on GPU or a CPU with native bf16, else fp32) | float32 | bfloat16"},
+    )
+    threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: all cores)"})
+
+
+@dataclass
+class GenerationConfig:
+    max_new_tokens: int = field(default=48, metadata={"help": "answer length cap, in tokens"})
+    batch_size: int = field(default=16, metadata={"help": "questions generated together (left padded)"})
+
+
+@dataclass
+class FewshotConfig:
+    k: int = field(default=4, metadata={"help": "labeled examples placed in the prompt"})
+
+
+@dataclass
+class RagConfig:
+    chunking: str = field(default="sentence", metadata={"help": "sentence | paragraph | document"})
+    chunk_size: int = field(default=1, metadata={"help": "sentences (or paragraphs) per chunk"})
+    top_k: int = field(default=3, metadata={"help": "passages placed in the prompt"})
+
+
+@dataclass
+class LoraConfig:
+    r: int = field(default=8, metadata={"help": "LoRA rank"})
+    alpha: int = field(default=16, metadata={"help": "LoRA scaling numerator (scale = alpha / r)"})
+    dropout: float = field(default=0.0, metadata={"help": "dropout on the LoRA branch"})
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
+        metadata={"help": "module names that get adapters"},
+    )
+
+
+@dataclass
+class TrainConfig:
+    epochs: float = field(default=2.0, metadata={"help": "passes over the data"})
+    max_steps: int = field(default=0, metadata={"help": "stop after this many optimizer steps (0: no cap)"})
+    batch_size: int = field(default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"})
+    lr: float = field(default=2e-4, metadata={"help": "peak learning rate (AdamW)"})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "share of steps with linear warm-up"})
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    max_length: int = field(default=256, metadata={"help": "tokens per sequence (longer ones are cut)"})
+    lora: LoraConfig = field(default_factory=LoraConfig)
+
+
+@dataclass
+class ScratchConfig:
+    n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
+    n_head: int = field(default=4, metadata={"help": "attention heads"})
+    n_embd: int = field(default=128, metadata={"help": "model width"})
+    block_size: int = field(default=128, metadata={"help": "context length in tokens"})
+    steps: int = field(default=600, metadata={"help": "optimizer steps"})
+    batch_size: int = field(default=16, metadata={"help": "sequences per step"})
+    lr: float = field(default=1e-3, metadata={"help": "peak learning rate (AdamW, cosine decay)"})
+
+
+@dataclass
+class RunConfig:
+    task: str = field(default="banking", metadata={"help": "built-in task name or a task folder"})
+    strategies: list[str] = field(default_factory=lambda: list(ALL_STRATEGIES))
+    profile: str = field(default="standard", metadata={"help": "quick | standard | full"})
+    seeds: list[int] = field(default_factory=lambda: [0], metadata={"help": "one run per seed; mean ± std"})
+    limit: int = field(default=0, metadata={"help": "score only the first N test items (0: all)"})
+    train_sizes: list[str] = field(
+        default_factory=list, metadata={"help": "SFT learning curve: e.g. 50,100,200,all"}
+    )
+    allow_leakage: bool = field(default=False, metadata={"help": "accept test questions that appear in train"})
+    runs_dir: str = field(default="runs", metadata={"help": "where run folders go"})
+    model: ModelConfig = field(default_factory=ModelConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    fewshot: FewshotConfig = field(default_factory=FewshotConfig)
+    rag: RagConfig = field(default_factory=RagConfig)
+    sft: TrainConfig = field(default_factory=TrainConfig)
+    cpt: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=3.0, lr=3e-4))
+    scratch: ScratchConfig = field(default_factory=ScratchConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------- building from data
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Check/convert one value against a (simple) type annotation."""
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise ConfigError(f"expected a mapping, got {value!r}", field=where)
+        return merge(annotation(), value, prefix=f"{where}.")
+    if origin in (list, tuple):
+        (inner,) = typing.get_args(annotation)[:1] or (Any,)
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"expected a list, got {value!r}", field=where)
+        return [_coerce(v, inner, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+            return value.lower() in ("true", "yes", "1", "on")
+        raise ConfigError(f"expected true or false, got {value!r}", field=where)
+    if annotation is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"expected a whole number, got {value!r}", field=where)
+        try:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"expected a whole number, got {value!r}", field=where) from None
+    if annotation is float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"expected a number, got {value!r}", field=where) from None
+    if annotation is str:
+        if isinstance(value, dict | list):
+            raise ConfigError(f"expected text, got {value!r}", field=where)
+        return str(value)
+    return value
+
+
+def merge(base: Any, data: dict[str, Any], prefix: str = "") -> Any:
+    """A copy of dataclass instance `base` with the (nested, partial) mapping applied."""
+    result = dataclasses.replace(base)
+    hints = _field_types(type(base))
+    for key, value in data.items():
+        if key not in hints:
+            known = ", ".join(hints)
+            raise ConfigError(f"unknown setting (known: {known})", field=f"{prefix}{key}")
+        current = getattr(result, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ConfigError(f"expected a mapping, got {value!r}", field=f"{prefix}{key}")
+            setattr(result, key, merge(current, value, prefix=f"{prefix}{key}."))
+        else:
+            setattr(result, key, _coerce(value, hints[key], f"{prefix}{key}"))
+    return result
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """`sft.lora.r=16` → {"sft": {"lora": {"r": "16"}}} (values are typed on merge)."""
+    if "=" not in text:
+        raise ConfigError(f"override '{text}' is not key=value", hint="for example: sft.epochs=3 rag.top_k=5")
+    key, value = text.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"override '{text}' has no key")
+    parsed: Any = yaml.safe_load(value) if value.strip() else ""
+    nested: dict[str, Any] = {parts[-1]: parsed}
+    for part in reversed(parts[:-1]):
+        nested = {part: nested}
+    return nested
+
+
+def list_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+
+
+def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=path) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=mark.line + 1 if mark else None
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of settings", file=path)
+    return data
+
+
+def resolve_config(
+    *,
+    profile: str = "standard",
+    config_file: Path | None = None,
+    settings: dict[str, Any] | None = None,
+    overrides: list[str] | None = None,
+) -> RunConfig:
+    """Defaults → profile → config file → settings (from flags) → key=value overrides."""
+    profile_path = PROFILES_DIR / f"{profile}.yaml"
+    if not profile_path.is_file():
+        raise ConfigError(f"unknown profile '{profile}' (one of {', '.join(list_profiles())})", field="profile")
+    config = RunConfig()
+    layers: list[tuple[dict[str, Any], Path | None]] = [(load_yaml_mapping(profile_path), profile_path)]
+    if config_file is not None:
+        layers.append((load_yaml_mapping(config_file), config_file))
+    if settings:
+        layers.append(({k: v for k, v in settings.items() if v is not None}, None))
+    for override in overrides or []:
+        layers.append((parse_override(override), None))
+    for data, source in layers:
+        try:
+            config = merge(config, data)
+        except ConfigError as exc:
+            if source is not None and exc.file is None:
+                exc.file = str(source)
+            raise
+    config.profile = profile
+    validate(config)
+    return config
+
+
+def validate(config: RunConfig) -> None:
+    """Checks that the types alone cannot express."""
+    from strategies.registry import available_strategies, check_strategy_name
+
+    for name in config.strategies:
+        check_strategy_name(name)
+    if not config.strategies:
+        raise ConfigError(f"no strategies chosen (available: {', '.join(available_strategies())})", field="strategies")
+    if config.limit < 0:
+        raise ConfigError("must be 0 (all) or a positive number", field="limit")
+    if not config.seeds:
+        raise ConfigError("at least one seed", field="seeds")
+    for size in config.train_sizes:
+        if size != "all" and not (size.isdigit() and int(size) > 0):
+            raise ConfigError(f"'{size}' is not a positive number or 'all'", field="train_sizes")
+    if config.rag.chunking not in ("sentence", "paragraph", "document"):
+        raise ConfigError("one of sentence, paragraph, document", field="rag.chunking")
+    if config.rag.top_k < 1 or config.rag.chunk_size < 1:
+        raise ConfigError("must be at least 1", field="rag.top_k")
+    if config.generation.max_new_tokens < 1 or config.generation.batch_size < 1:
+        raise ConfigError("must be at least 1", field="generation")
+    if config.model.dtype not in ("auto", "float32", "bfloat16"):
+        raise ConfigError("one of auto, float32, bfloat16", field="model.dtype")
+    for section in ("sft", "cpt"):
+        train: TrainConfig = getattr(config, section)
+        if train.epochs <= 0 or train.batch_size < 1 or train.lr <= 0 or train.lora.r < 1:
+            raise ConfigError("epochs, batch_size, lr and lora.r must be positive", field=section)
+        if not 0 <= train.warmup_ratio < 1:
+            raise ConfigError("must be in [0, 1)", field=f"{section}.warmup_ratio")
+    if config.scratch.n_embd % config.scratch.n_head:
+        raise ConfigError("n_embd must be a multiple of n_head", field="scratch.n_embd")
+
+
+def describe_fields(cls: type = RunConfig, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key, default, help) for every setting: for `advisor compare --help-config`."""
+    rows = []
+    instance = cls()
+    for f in dataclasses.fields(cls):
+        value = getattr(instance, f.name)
+        if dataclasses.is_dataclass(value):
+            rows.extend(describe_fields(type(value), prefix=f"{prefix}{f.name}."))
+        else:
+            rows.append((f"{prefix}{f.name}", repr(value), f.metadata.get("help", "")))
+    return rows

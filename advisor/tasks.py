@@ -1,0 +1,450 @@
+"""Task folders: loading and validation.
+
+A task is a folder:
+
+    task.yaml     name, version, description, domain, system prompt, style rules, metrics
+    corpus/       knowledge documents (.md / .txt): the RAG and continued-pretraining source
+    train.jsonl   labeled examples: {"messages": [...]} or {"prompt": ..., "completion": ...}
+    test.jsonl    held-out items: {"id", "question", "reference", "facts": [...], "kind"}
+
+An optional second corpus (`drift.corpus` in task.yaml, e.g. `corpus_v2/`) is the
+knowledge *after* a change: retrieval reads it at test time, while anything trained
+was trained on the first corpus and train.jsonl.
+
+Every problem is reported as a `TaskError` naming the file, line and field, and
+loading never writes anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.errors import TaskError
+
+KINDS = ("seen", "unseen", "style", "out_of_scope", "drift")
+ROLES = ("system", "user", "assistant")
+TASK_TYPES = ("generation", "classification")
+BUILTIN_TASKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "tasks"
+CORPUS_SUFFIXES = (".md", ".txt")
+
+
+@dataclass(frozen=True)
+class StyleRules:
+    """The house answer style, as checks a scorer can run.
+
+    `description` is shown to people (and may be put in prompts); the rest is
+    checked on each answer by `benchmarks.metrics.style_checks`.
+    """
+
+    description: str = ""
+    max_words: int | None = None
+    money_pattern: str | None = None  # every amount in an answer must match this regex
+    required_patterns: tuple[str, ...] = ()  # each must match somewhere in the answer
+    forbidden_patterns: tuple[str, ...] = ()  # none may match
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """The contents of task.yaml."""
+
+    name: str
+    version: int
+    description: str
+    domain: str
+    system_prompt: str
+    type: str = "generation"
+    labels: tuple[str, ...] = ()
+    style: StyleRules = field(default_factory=StyleRules)
+    decline_patterns: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    corpus_dir: str = "corpus"
+    drift_corpus_dir: str | None = None
+    drift_note: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One knowledge document. `doc_id` is its path relative to the corpus folder."""
+
+    doc_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class TrainExample:
+    """One labeled example, always as chat messages (a Bedrock-style
+    prompt/completion pair becomes user + assistant)."""
+
+    messages: tuple[dict[str, str], ...]
+    line: int
+
+    @property
+    def question(self) -> str:
+        """The last user turn: what leakage is checked against."""
+        return next(m["content"] for m in reversed(self.messages) if m["role"] == "user")
+
+    @property
+    def answer(self) -> str:
+        """The final assistant turn: what SFT learns to produce."""
+        return self.messages[-1]["content"]
+
+
+@dataclass(frozen=True)
+class TestItem:
+    """One held-out question with what a right answer must contain."""
+
+    __test__ = False  # not a pytest class
+
+    id: str
+    question: str
+    reference: str
+    facts: tuple[str, ...]
+    kind: str
+    line: int
+    stale_facts: tuple[str, ...] = ()  # drift items: the superseded values
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A loaded, validated task."""
+
+    spec: TaskSpec
+    root: Path
+    corpus: tuple[Document, ...]
+    train: tuple[TrainExample, ...]
+    test: tuple[TestItem, ...]
+    corpus_v2: tuple[Document, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def current_corpus(self) -> tuple[Document, ...]:
+        """The knowledge as it is at test time (v2 when the task has drift)."""
+        return self.corpus_v2 if self.corpus_v2 is not None else self.corpus
+
+    def content_hashes(self) -> dict[str, str]:
+        """sha256 of every file that defines the task, keyed by relative path."""
+        hashes = {}
+        for path in sorted(_task_files(self.root, self.spec)):
+            hashes[path.relative_to(self.root).as_posix()] = hashlib.sha256(
+                path.read_bytes()
+            ).hexdigest()
+        return hashes
+
+    def content_hash(self) -> str:
+        """One sha256 over all task files (names and contents)."""
+        digest = hashlib.sha256()
+        for name, value in self.content_hashes().items():
+            digest.update(f"{name}\0{value}\n".encode())
+        return digest.hexdigest()
+
+
+def _task_files(root: Path, spec: TaskSpec) -> Iterator[Path]:
+    yield root / "task.yaml"
+    yield root / "train.jsonl"
+    yield root / "test.jsonl"
+    for folder in (spec.corpus_dir, spec.drift_corpus_dir):
+        if folder:
+            yield from _corpus_paths(root / folder)
+
+
+def _corpus_paths(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in CORPUS_SUFFIXES)
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def list_builtin_tasks() -> list[str]:
+    """Names of the tasks shipped under benchmarks/tasks/."""
+    if not BUILTIN_TASKS_DIR.is_dir():
+        return []
+    return sorted(p.name for p in BUILTIN_TASKS_DIR.iterdir() if (p / "task.yaml").is_file())
+
+
+def resolve_task_dir(name_or_path: str | Path) -> Path:
+    """A built-in task name, or a path to a task folder."""
+    candidate = Path(name_or_path).expanduser()
+    if (candidate / "task.yaml").is_file():
+        return candidate.resolve()
+    builtin = BUILTIN_TASKS_DIR / str(name_or_path)
+    if (builtin / "task.yaml").is_file():
+        return builtin
+    if candidate.is_dir():
+        raise TaskError(
+            "this folder is not a task: it has no task.yaml",
+            file=candidate,
+            hint="a task folder holds task.yaml, corpus/, train.jsonl and test.jsonl",
+        )
+    known = ", ".join(list_builtin_tasks()) or "none"
+    raise TaskError(
+        f"no task named '{name_or_path}' (built-in tasks: {known})",
+        hint="pass a built-in task name or the path to a task folder",
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_task(name_or_path: str | Path, *, allow_leakage: bool = False) -> Task:
+    """Load and validate a task folder. Raises `TaskError` on the first problem."""
+    root = resolve_task_dir(name_or_path)
+    spec = _load_spec(root / "task.yaml")
+    corpus = _load_corpus(root / spec.corpus_dir, field_name="corpus")
+    corpus_v2 = (
+        _load_corpus(root / spec.drift_corpus_dir, field_name="drift.corpus")
+        if spec.drift_corpus_dir
+        else None
+    )
+    train = _load_train(root / "train.jsonl")
+    test = _load_test(root / "test.jsonl", spec)
+    if not allow_leakage:
+        _check_leakage(root, train, test)
+    return Task(spec=spec, root=root, corpus=corpus, train=train, test=test, corpus_v2=corpus_v2)
+
+
+def _require(data: dict, key: str, kind: type | tuple[type, ...], file: Path, line: int | None = None):
+    if key not in data:
+        raise TaskError("missing required field", file=file, line=line, field=key)
+    value = data[key]
+    if not isinstance(value, kind):
+        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise TaskError(
+            f"expected {expected}, got {type(value).__name__}", file=file, line=line, field=key
+        )
+    if isinstance(value, str) and not value.strip():
+        raise TaskError("must not be empty", file=file, line=line, field=key)
+    return value
+
+
+def _str_list(data: dict, key: str, file: Path, line: int | None = None) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TaskError("expected a list of strings", file=file, line=line, field=key)
+    return tuple(value)
+
+
+def _check_regexes(patterns: tuple[str, ...], file: Path, field_name: str) -> None:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise TaskError(f"not a valid regular expression ({exc})", file=file, field=field_name) from None
+
+
+def _load_spec(path: Path) -> TaskSpec:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise TaskError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=line) from None
+    if not isinstance(data, dict):
+        raise TaskError("expected a mapping of fields", file=path)
+    name = _require(data, "name", str, path)
+    version = _require(data, "version", int, path)
+    description = _require(data, "description", str, path)
+    domain = _require(data, "domain", str, path)
+    system_prompt = _require(data, "system_prompt", str, path)
+    task_type = data.get("type", "generation")
+    if task_type not in TASK_TYPES:
+        raise TaskError(f"unknown task type '{task_type}' (one of {', '.join(TASK_TYPES)})", file=path, field="type")
+    labels = _str_list(data, "labels", path)
+    if task_type == "classification" and not labels:
+        raise TaskError("a classification task lists its labels", file=path, field="labels")
+
+    style_data = data.get("style") or {}
+    if not isinstance(style_data, dict):
+        raise TaskError("expected a mapping", file=path, field="style")
+    max_words = style_data.get("max_words")
+    if max_words is not None and (not isinstance(max_words, int) or max_words <= 0):
+        raise TaskError("expected a positive whole number", file=path, field="style.max_words")
+    style = StyleRules(
+        description=str(style_data.get("description", "")).strip(),
+        max_words=max_words,
+        money_pattern=style_data.get("money_pattern"),
+        required_patterns=_str_list(style_data, "required_patterns", path),
+        forbidden_patterns=_str_list(style_data, "forbidden_patterns", path),
+    )
+    _check_regexes(style.required_patterns, path, "style.required_patterns")
+    _check_regexes(style.forbidden_patterns, path, "style.forbidden_patterns")
+    if style.money_pattern:
+        _check_regexes((style.money_pattern,), path, "style.money_pattern")
+
+    decline = data.get("decline") or {}
+    if not isinstance(decline, dict):
+        raise TaskError("expected a mapping with 'patterns'", file=path, field="decline")
+    decline_patterns = _str_list(decline, "patterns", path)
+    _check_regexes(decline_patterns, path, "decline.patterns")
+
+    drift = data.get("drift") or {}
+    if not isinstance(drift, dict):
+        raise TaskError("expected a mapping with 'corpus'", file=path, field="drift")
+    corpus_dir = data.get("corpus", "corpus")
+    if not isinstance(corpus_dir, str):
+        raise TaskError("expected a folder name", file=path, field="corpus")
+    return TaskSpec(
+        name=name,
+        version=version,
+        description=description.strip(),
+        domain=domain.strip(),
+        system_prompt=system_prompt.strip(),
+        type=task_type,
+        labels=labels,
+        style=style,
+        decline_patterns=decline_patterns,
+        metrics=_str_list(data, "metrics", path),
+        corpus_dir=corpus_dir,
+        drift_corpus_dir=drift.get("corpus"),
+        drift_note=str(drift.get("note", "")).strip(),
+    )
+
+
+def _load_corpus(folder: Path, *, field_name: str) -> tuple[Document, ...]:
+    if not folder.is_dir():
+        raise TaskError("corpus folder not found", file=folder, field=field_name)
+    docs = []
+    for path in _corpus_paths(folder):
+        text = path.read_text(encoding="utf-8").strip()
+        if not text:
+            raise TaskError("document is empty", file=path)
+        first = text.splitlines()[0].lstrip("# ").strip()
+        docs.append(Document(doc_id=path.relative_to(folder).as_posix(), title=first, text=text))
+    if not docs:
+        raise TaskError(
+            f"no documents ({' or '.join(CORPUS_SUFFIXES)} files)", file=folder, field=field_name
+        )
+    return tuple(docs)
+
+
+def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    if not path.is_file():
+        raise TaskError("file not found", file=path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not any(line.strip() for line in lines):
+        raise TaskError("file is empty", file=path)
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise TaskError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path, line=number) from None
+        if not isinstance(record, dict):
+            raise TaskError("expected a JSON object", file=path, line=number)
+        yield number, record
+
+
+def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainExample:
+    """One train.jsonl record in either supported shape, as chat messages."""
+    if "messages" in record:
+        messages = record["messages"]
+        if not isinstance(messages, list) or not messages:
+            raise TaskError("expected a non-empty list of messages", file=path, line=line, field="messages")
+        parsed = []
+        for i, message in enumerate(messages):
+            where = f"messages[{i}]"
+            if not isinstance(message, dict):
+                raise TaskError("expected an object with role and content", file=path, line=line, field=where)
+            role = message.get("role")
+            if role not in ROLES:
+                raise TaskError(
+                    f"unknown role {role!r} (one of {', '.join(ROLES)})", file=path, line=line, field=f"{where}.role"
+                )
+            content = message.get("content")
+            if not isinstance(content, str) or not content.strip():
+                raise TaskError("missing or empty content", file=path, line=line, field=f"{where}.content")
+            parsed.append({"role": role, "content": content})
+        if parsed[-1]["role"] != "assistant":
+            raise TaskError("the last message must be the assistant's answer", file=path, line=line, field="messages")
+        if not any(m["role"] == "user" for m in parsed):
+            raise TaskError("no user message", file=path, line=line, field="messages")
+        return TrainExample(messages=tuple(parsed), line=line)
+    if "prompt" in record or "completion" in record:
+        prompt = _require(record, "prompt", str, path, line)
+        completion = _require(record, "completion", str, path, line)
+        return TrainExample(
+            messages=({"role": "user", "content": prompt}, {"role": "assistant", "content": completion}),
+            line=line,
+        )
+    raise TaskError(
+        "expected 'messages' (chat) or 'prompt' and 'completion'", file=path, line=line, field="messages"
+    )
+
+
+def _load_train(path: Path) -> tuple[TrainExample, ...]:
+    return tuple(parse_train_record(record, path, line) for line, record in _read_jsonl(path))
+
+
+def _load_test(path: Path, spec: TaskSpec) -> tuple[TestItem, ...]:
+    items = []
+    first_line: dict[str, int] = {}
+    for line, record in _read_jsonl(path):
+        item_id = _require(record, "id", (str, int), path, line)
+        item_id = str(item_id)
+        if item_id in first_line:
+            raise TaskError(
+                f"duplicate id '{item_id}' (first on line {first_line[item_id]})", file=path, line=line, field="id"
+            )
+        first_line[item_id] = line
+        question = _require(record, "question", str, path, line)
+        reference = _require(record, "reference", str, path, line)
+        kind = _require(record, "kind", str, path, line)
+        if kind not in KINDS:
+            raise TaskError(f"unknown kind '{kind}' (one of {', '.join(KINDS)})", file=path, line=line, field="kind")
+        if "facts" not in record:
+            raise TaskError("missing required field", file=path, line=line, field="facts")
+        facts = _str_list(record, "facts", path, line)
+        if kind != "out_of_scope" and not facts and spec.type == "generation" and kind != "style":
+            raise TaskError(f"a '{kind}' item needs at least one fact", file=path, line=line, field="facts")
+        if spec.type == "classification" and reference not in spec.labels:
+            raise TaskError(
+                f"reference '{reference}' is not one of the task's labels", file=path, line=line, field="reference"
+            )
+        items.append(
+            TestItem(
+                id=item_id,
+                question=question,
+                reference=reference,
+                facts=facts,
+                kind=kind,
+                line=line,
+                stale_facts=_str_list(record, "stale_facts", path, line),
+                topic=str(record.get("topic", "")),
+            )
+        )
+    return tuple(items)
+
+
+def normalise_question(text: str) -> str:
+    """Case, punctuation and spacing folded: what counts as 'the same question'."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+def _check_leakage(root: Path, train: tuple[TrainExample, ...], test: tuple[TestItem, ...]) -> None:
+    seen = {normalise_question(example.question): example.line for example in train}
+    for item in test:
+        train_line = seen.get(normalise_question(item.question))
+        if train_line is not None:
+            raise TaskError(
+                f"test item '{item.id}' asks the same question as train.jsonl line {train_line}: "
+                "leakage would inflate fine-tuning scores",
+                file=root / "test.jsonl",
+                line=item.line,
+                field="question",
+                hint="reword or remove one of them, or pass --allow-leakage to measure it anyway",
+            )

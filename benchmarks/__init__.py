@@ -1,0 +1,1 @@
+"""Benchmark harness, metrics, built-in tasks and performance benchmarks."""

@@ -1,0 +1,121 @@
+"""The scores a run writes (`scores.json`) and the reader everyone else uses.
+
+`scores.json` schema (version 1):
+
+    {
+      "schema": 1,
+      "run_id": "20261125-163000-banking-1a2b3c4d",
+      "task": "banking", "task_version": 1,
+      "primary_metric": "score",
+      "seeds": [0],
+      "strategies": {
+        "rag": {
+          "n_items": 124,
+          "seeds": [0],
+          "overall": {"score": {"mean": 0.71, "std": 0.0, "n": 1}, "fact_recall": {...}, ...},
+          "by_kind": {"seen": {"score": {...}, ...}, "unseen": {...}, ...},
+          "cost": {"train_time_s": 0.0, "prepare_time_s": 3.1, "peak_memory_mb": 2100.0,
+                   "latency_s": 1.9, "prompt_tokens": 310.0, "output_tokens": 31.0,
+                   "cost_per_1k_queries_usd": 0.01}
+        }
+      },
+      "learning_curve": {"sft": {"50": {"score": ..., "by_kind": {...}}, ...}}   # optional
+    }
+
+`mean` and `std` are over seeds (std 0 with one seed); `n` is how many seeds.
+Metrics are higher-is-better except those in `LOWER_IS_BETTER`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.errors import AdvisorError
+
+SCHEMA_VERSION = 1
+LOWER_IS_BETTER = frozenset(
+    {"hallucinated_numbers", "stale", "false_decline", "latency_s", "prompt_tokens", "output_tokens"}
+)
+
+
+@dataclass(frozen=True)
+class Stat:
+    mean: float
+    std: float = 0.0
+    n: int = 1
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Stat:
+        return cls(mean=float(data["mean"]), std=float(data.get("std", 0.0)), n=int(data.get("n", 1)))
+
+
+@dataclass(frozen=True)
+class StrategyResult:
+    name: str
+    n_items: int
+    seeds: tuple[int, ...]
+    overall: dict[str, Stat]
+    by_kind: dict[str, dict[str, Stat]]
+    cost: dict[str, float]
+
+    @property
+    def score(self) -> Stat:
+        return self.overall["score"]
+
+
+@dataclass(frozen=True)
+class RunResults:
+    path: Path
+    run_id: str
+    task: str
+    primary_metric: str
+    strategies: dict[str, StrategyResult]
+    learning_curve: dict[str, Any] = field(default_factory=dict)
+
+    def best(self) -> StrategyResult:
+        return max(self.strategies.values(), key=lambda r: r.score.mean)
+
+
+def _stats(data: dict[str, Any]) -> dict[str, Stat]:
+    return {name: Stat.from_json(value) for name, value in data.items() if isinstance(value, dict)}
+
+
+def load_run_results(path: str | Path) -> RunResults:
+    """Read a run folder (or its scores.json). Raises `AdvisorError` if it is not one."""
+    path = Path(path)
+    scores_path = path / "scores.json" if path.is_dir() else path
+    if not scores_path.is_file():
+        raise AdvisorError(
+            "no scores.json here: not a finished benchmark run",
+            file=path,
+            hint="pass a folder under runs/ written by `advisor compare`",
+        )
+    try:
+        data = json.loads(scores_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise AdvisorError(f"malformed JSON ({exc.msg})", file=scores_path, line=exc.lineno) from None
+    if data.get("schema") != SCHEMA_VERSION:
+        raise AdvisorError(f"unsupported scores schema {data.get('schema')!r}", file=scores_path, field="schema")
+    strategies = {}
+    for name, entry in data.get("strategies", {}).items():
+        strategies[name] = StrategyResult(
+            name=name,
+            n_items=int(entry.get("n_items", 0)),
+            seeds=tuple(entry.get("seeds", ())),
+            overall=_stats(entry.get("overall", {})),
+            by_kind={kind: _stats(values) for kind, values in entry.get("by_kind", {}).items()},
+            cost={k: float(v) for k, v in entry.get("cost", {}).items() if v is not None},
+        )
+    if not strategies:
+        raise AdvisorError("the run scored no strategies", file=scores_path, field="strategies")
+    return RunResults(
+        path=scores_path.parent,
+        run_id=str(data.get("run_id", scores_path.parent.name)),
+        task=str(data.get("task", "")),
+        primary_metric=str(data.get("primary_metric", "score")),
+        strategies=strategies,
+        learning_curve=data.get("learning_curve", {}),
+    )

@@ -1,0 +1,1 @@
+"""Adaptation strategies, one module each, all behind `strategies.protocol.Strategy`."""
