@@ -1,0 +1,128 @@
+"""Device, dtype, seeds and memory: the few facts about the machine a run records.
+
+Imports of torch happen inside functions so the CLI stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+import resource
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Where the model runs and in which precision."""
+
+    device: str  # "cpu" or "cuda:0"
+    dtype: str  # "float32" or "bfloat16"
+    name: str  # CPU model or GPU name
+    threads: int
+    native_bf16: bool
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.startswith("cuda")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX on x86).
+
+    Without it, torch emulates bf16 on the CPU and it is slower than fp32, so
+    `dtype=auto` only picks bf16 where this holds.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def pick_device(device: str = "auto", dtype: str = "auto", threads: int = 0) -> DeviceInfo:
+    """Resolve `auto` to CUDA when present, else CPU; bf16 where it is native."""
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if device == "auto":
+        device = "cuda:0" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            from advisor.errors import ConfigError
+
+            raise ConfigError(
+                "CUDA was asked for but no GPU is visible", field="model.device", hint="use model.device=auto or cpu"
+            )
+        if device == "cuda":
+            device = "cuda:0"
+        name = torch.cuda.get_device_name(torch.device(device))
+        native = torch.cuda.is_bf16_supported()
+    else:
+        name = cpu_name()
+        native = cpu_has_native_bf16()
+    if dtype == "auto":
+        dtype = "bfloat16" if native else "float32"
+    return DeviceInfo(device=device, dtype=dtype, name=name, threads=torch.get_num_threads(), native_bf16=native)
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[name]
+
+
+def set_seed(seed: int) -> int:
+    """Seed every generator we use (python, numpy, torch) and return the seed."""
+    random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % (2**32))
+    except ImportError:
+        pass
+    import torch
+
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return seed
+
+
+def peak_memory_mb(device: DeviceInfo | None = None) -> float:
+    """Peak resident memory of this process (CPU) or peak allocated (GPU), in MB."""
+    if device is not None and device.is_cuda:
+        import torch
+
+        return torch.cuda.max_memory_allocated(torch.device(device.device)) / 2**20
+    usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return usage / 2**20 if sys.platform == "darwin" else usage / 1024
+
+
+def current_memory_mb() -> float:
+    """Resident memory now (Linux), for per-phase deltas; falls back to the peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_memory_mb()
