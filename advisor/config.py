@@ -27,13 +27,19 @@ ALL_STRATEGIES = ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch"
 class ModelConfig:
     generator: str = field(
         default="smollm2",
-        metadata={"help": "catalog name (see `advisor models`), a local Hugging Face folder, or a .gguf file"},
+        metadata={
+            "help": "catalog name (see `advisor models`), a local Hugging Face folder, or a .gguf file"
+        },
     )
-    embedder: str = field(default="minilm", metadata={"help": "catalog name or a sentence-transformers folder"})
+    embedder: str = field(
+        default="minilm", metadata={"help": "catalog name or a sentence-transformers folder"}
+    )
     device: str = field(default="auto", metadata={"help": "auto | cpu | cuda | cuda:N"})
     dtype: str = field(
         default="auto",
-        metadata={"help": "auto (bf16 on GPU or a CPU with native bf16, else fp32) | float32 | bfloat16"},
+        metadata={
+            "help": "auto (bf16 on GPU or a CPU with native bf16, else fp32) | float32 | bfloat16"
+        },
     )
     threads: int = field(default=0, metadata={"help": "CPU threads for torch (0: all cores)"})
 
@@ -41,7 +47,9 @@ class ModelConfig:
 @dataclass
 class GenerationConfig:
     max_new_tokens: int = field(default=48, metadata={"help": "answer length cap, in tokens"})
-    batch_size: int = field(default=16, metadata={"help": "questions generated together (left padded)"})
+    batch_size: int = field(
+        default=16, metadata={"help": "questions generated together (left padded)"}
+    )
 
 
 @dataclass
@@ -70,12 +78,20 @@ class LoraConfig:
 @dataclass
 class TrainConfig:
     epochs: float = field(default=2.0, metadata={"help": "passes over the data"})
-    max_steps: int = field(default=0, metadata={"help": "stop after this many optimizer steps (0: no cap)"})
-    batch_size: int = field(default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"})
+    max_steps: int = field(
+        default=0, metadata={"help": "stop after this many optimizer steps (0: no cap)"}
+    )
+    batch_size: int = field(
+        default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"}
+    )
     lr: float = field(default=2e-4, metadata={"help": "peak learning rate (AdamW)"})
-    warmup_ratio: float = field(default=0.1, metadata={"help": "share of steps with linear warm-up"})
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "share of steps with linear warm-up"}
+    )
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
-    max_length: int = field(default=256, metadata={"help": "tokens per sequence (longer ones are cut)"})
+    max_length: int = field(
+        default=256, metadata={"help": "tokens per sequence (longer ones are cut)"}
+    )
     lora: LoraConfig = field(default_factory=LoraConfig)
 
 
@@ -95,12 +111,16 @@ class RunConfig:
     task: str = field(default="banking", metadata={"help": "built-in task name or a task folder"})
     strategies: list[str] = field(default_factory=lambda: list(ALL_STRATEGIES))
     profile: str = field(default="standard", metadata={"help": "quick | standard | full"})
-    seeds: list[int] = field(default_factory=lambda: [0], metadata={"help": "one run per seed; mean ± std"})
+    seeds: list[int] = field(
+        default_factory=lambda: [0], metadata={"help": "one run per seed; mean ± std"}
+    )
     limit: int = field(default=0, metadata={"help": "score only the first N test items (0: all)"})
     train_sizes: list[str] = field(
         default_factory=list, metadata={"help": "SFT learning curve: e.g. 50,100,200,all"}
     )
-    allow_leakage: bool = field(default=False, metadata={"help": "accept test questions that appear in train"})
+    allow_leakage: bool = field(
+        default=False, metadata={"help": "accept test questions that appear in train"}
+    )
     runs_dir: str = field(default="runs", metadata={"help": "where run folders go"})
     model: ModelConfig = field(default_factory=ModelConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
@@ -143,7 +163,16 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
     if annotation is bool:
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+        if isinstance(value, str) and value.lower() in (
+            "true",
+            "yes",
+            "1",
+            "on",
+            "false",
+            "no",
+            "0",
+            "off",
+        ):
             return value.lower() in ("true", "yes", "1", "on")
         raise ConfigError(f"expected true or false, got {value!r}", field=where)
     if annotation is int:
@@ -188,7 +217,9 @@ def merge(base: Any, data: dict[str, Any], prefix: str = "") -> Any:
 def parse_override(text: str) -> dict[str, Any]:
     """`sft.lora.r=16` → {"sft": {"lora": {"r": "16"}}} (values are typed on merge)."""
     if "=" not in text:
-        raise ConfigError(f"override '{text}' is not key=value", hint="for example: sft.epochs=3 rag.top_k=5")
+        raise ConfigError(
+            f"override '{text}' is not key=value", hint="for example: sft.epochs=3 rag.top_k=5"
+        )
     key, value = text.split("=", 1)
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
@@ -212,7 +243,9 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=mark.line + 1 if mark else None
+            f"not valid YAML ({getattr(exc, 'problem', exc)})",
+            file=path,
+            line=mark.line + 1 if mark else None,
         ) from None
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings", file=path)
@@ -229,9 +262,13 @@ def resolve_config(
     """Defaults → profile → config file → settings (from flags) → key=value overrides."""
     profile_path = PROFILES_DIR / f"{profile}.yaml"
     if not profile_path.is_file():
-        raise ConfigError(f"unknown profile '{profile}' (one of {', '.join(list_profiles())})", field="profile")
+        raise ConfigError(
+            f"unknown profile '{profile}' (one of {', '.join(list_profiles())})", field="profile"
+        )
     config = RunConfig()
-    layers: list[tuple[dict[str, Any], Path | None]] = [(load_yaml_mapping(profile_path), profile_path)]
+    layers: list[tuple[dict[str, Any], Path | None]] = [
+        (load_yaml_mapping(profile_path), profile_path)
+    ]
     if config_file is not None:
         layers.append((load_yaml_mapping(config_file), config_file))
     if settings:
@@ -257,7 +294,10 @@ def validate(config: RunConfig) -> None:
     for name in config.strategies:
         check_strategy_name(name)
     if not config.strategies:
-        raise ConfigError(f"no strategies chosen (available: {', '.join(available_strategies())})", field="strategies")
+        raise ConfigError(
+            f"no strategies chosen (available: {', '.join(available_strategies())})",
+            field="strategies",
+        )
     if config.limit < 0:
         raise ConfigError("must be 0 (all) or a positive number", field="limit")
     if not config.seeds:

@@ -144,7 +144,9 @@ def resolve_generator(spec: str) -> ResolvedModel:
         path = catalog_path(entry)
         if path is None:
             raise _not_installed(entry)
-        return ResolvedModel(spec, path, path.suffix == ".gguf", f"{entry.package}=={entry.version}")
+        return ResolvedModel(
+            spec, path, path.suffix == ".gguf", f"{entry.package}=={entry.version}"
+        )
     path = Path(spec).expanduser()
     if path.is_file() and path.suffix == ".gguf":
         return ResolvedModel(spec, path.resolve(), True, "local GGUF file")
@@ -174,7 +176,8 @@ def resolve_embedder(spec: str) -> Path:
     if path.is_dir() and ((path / "modules.json").is_file() or (path / "config.json").is_file()):
         return path.resolve()
     raise ModelError(
-        f"no embedder '{spec}': not a catalog name or a sentence-transformers folder", field="model.embedder"
+        f"no embedder '{spec}': not a catalog name or a sentence-transformers folder",
+        field="model.embedder",
     )
 
 
@@ -194,7 +197,9 @@ def file_sha256(path: Path) -> str:
     return _HASH_MEMO[key]
 
 
-def folder_sha256(folder: Path, suffixes: tuple[str, ...] = (".safetensors", ".bin", ".json", ".txt", ".model")) -> str:
+def folder_sha256(
+    folder: Path, suffixes: tuple[str, ...] = (".safetensors", ".bin", ".json", ".txt", ".model")
+) -> str:
     """Content hash over a model folder's weight and config files."""
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in suffixes):
@@ -232,7 +237,9 @@ def ensure_converted(gguf: Path, on_start: Callable[[str], None] | None = None) 
 
     hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
     # transformers 5 refuses save_pretrained on a GGUF-loaded model until the
     # quantizer and its config are dropped; the weights are already dequantized.
     model.hf_quantizer = None
@@ -244,7 +251,10 @@ def ensure_converted(gguf: Path, on_start: Callable[[str], None] | None = None) 
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
         (staging / "advisor-conversion.json").write_text(
-            json.dumps({"source": str(gguf), "sha256": file_sha256(gguf), "format": CONVERSION_FORMAT}, indent=2)
+            json.dumps(
+                {"source": str(gguf), "sha256": file_sha256(gguf), "format": CONVERSION_FORMAT},
+                indent=2,
+            )
         )
         if target.exists():
             shutil.rmtree(target)
@@ -270,7 +280,9 @@ def load_tokenizer(resolved: ResolvedModel, on_start: Callable[[str], None] | No
 
 
 def load_generator(
-    resolved: ResolvedModel, device: DeviceInfo | None = None, on_start: Callable[[str], None] | None = None
+    resolved: ResolvedModel,
+    device: DeviceInfo | None = None,
+    on_start: Callable[[str], None] | None = None,
 ) -> tuple[Any, Any]:
     """(model, tokenizer) in eval mode on the device, in the device's dtype."""
     offline_environment()
@@ -312,7 +324,13 @@ class ModelProvider:
     strategies that wrap it with adapters.
     """
 
-    def __init__(self, generator: str, embedder: str, device: DeviceInfo, on_start: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        generator: str,
+        embedder: str,
+        device: DeviceInfo,
+        on_start: Callable[[str], None] | None = None,
+    ):
         self.generator_spec = generator
         self.embedder_spec = embedder
         self.device = device
@@ -320,6 +338,24 @@ class ModelProvider:
         self._generator: tuple[Any, Any] | None = None
         self._embedder: Any = None
         self._resolved: ResolvedModel | None = None
+        self._template: Any = None
+
+    @classmethod
+    def from_objects(
+        cls, model: Any, tokenizer: Any, embedder: Any, device: DeviceInfo
+    ) -> ModelProvider:
+        """A provider over models already in memory (tests build tiny ones in code).
+
+        `fresh_generator()` then returns deep copies of `model`.
+        """
+        provider = cls(generator="<in-memory>", embedder="<in-memory>", device=device)
+        model.eval()
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)
+        provider._generator = (model, tokenizer)
+        provider._embedder = embedder
+        provider._template = model
+        return provider
 
     @property
     def resolved(self) -> ResolvedModel:
@@ -336,10 +372,22 @@ class ModelProvider:
         return self._generator
 
     def fresh_generator(self) -> tuple[Any, Any]:
+        template = self._template
+        if template is not None:
+            import copy
+
+            fresh = copy.deepcopy(template)
+            for parameter in fresh.parameters():
+                parameter.requires_grad_(True)
+            return fresh, self._generator[1]
         return load_generator(self.resolved, self.device, self.on_start)
 
     def tokenizer(self) -> Any:
-        return self.generator()[1] if self._generator is not None else load_tokenizer(self.resolved, self.on_start)
+        return (
+            self.generator()[1]
+            if self._generator is not None
+            else load_tokenizer(self.resolved, self.on_start)
+        )
 
     def embedder(self) -> Any:
         if self._embedder is None:

@@ -68,7 +68,9 @@ def pick_device(device: str = "auto", dtype: str = "auto", threads: int = 0) -> 
             from advisor.errors import ConfigError
 
             raise ConfigError(
-                "CUDA was asked for but no GPU is visible", field="model.device", hint="use model.device=auto or cpu"
+                "CUDA was asked for but no GPU is visible",
+                field="model.device",
+                hint="use model.device=auto or cpu",
             )
         if device == "cuda":
             device = "cuda:0"
@@ -79,7 +81,9 @@ def pick_device(device: str = "auto", dtype: str = "auto", threads: int = 0) -> 
         native = cpu_has_native_bf16()
     if dtype == "auto":
         dtype = "bfloat16" if native else "float32"
-    return DeviceInfo(device=device, dtype=dtype, name=name, threads=torch.get_num_threads(), native_bf16=native)
+    return DeviceInfo(
+        device=device, dtype=dtype, name=name, threads=torch.get_num_threads(), native_bf16=native
+    )
 
 
 def torch_dtype(name: str):

@@ -215,12 +215,16 @@ def load_task(name_or_path: str | Path, *, allow_leakage: bool = False) -> Task:
     return Task(spec=spec, root=root, corpus=corpus, train=train, test=test, corpus_v2=corpus_v2)
 
 
-def _require(data: dict, key: str, kind: type | tuple[type, ...], file: Path, line: int | None = None):
+def _require(
+    data: dict, key: str, kind: type | tuple[type, ...], file: Path, line: int | None = None
+):
     if key not in data:
         raise TaskError("missing required field", file=file, line=line, field=key)
     value = data[key]
     if not isinstance(value, kind):
-        expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        expected = (
+            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        )
         raise TaskError(
             f"expected {expected}, got {type(value).__name__}", file=file, line=line, field=key
         )
@@ -243,7 +247,9 @@ def _check_regexes(patterns: tuple[str, ...], file: Path, field_name: str) -> No
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise TaskError(f"not a valid regular expression ({exc})", file=file, field=field_name) from None
+            raise TaskError(
+                f"not a valid regular expression ({exc})", file=file, field=field_name
+            ) from None
 
 
 def _load_spec(path: Path) -> TaskSpec:
@@ -252,7 +258,9 @@ def _load_spec(path: Path) -> TaskSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise TaskError(f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=line) from None
+        raise TaskError(
+            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=line
+        ) from None
     if not isinstance(data, dict):
         raise TaskError("expected a mapping of fields", file=path)
     name = _require(data, "name", str, path)
@@ -262,7 +270,11 @@ def _load_spec(path: Path) -> TaskSpec:
     system_prompt = _require(data, "system_prompt", str, path)
     task_type = data.get("type", "generation")
     if task_type not in TASK_TYPES:
-        raise TaskError(f"unknown task type '{task_type}' (one of {', '.join(TASK_TYPES)})", file=path, field="type")
+        raise TaskError(
+            f"unknown task type '{task_type}' (one of {', '.join(TASK_TYPES)})",
+            file=path,
+            field="type",
+        )
     labels = _str_list(data, "labels", path)
     if task_type == "classification" and not labels:
         raise TaskError("a classification task lists its labels", file=path, field="labels")
@@ -343,7 +355,9 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise TaskError(f"malformed JSON ({exc.msg} at column {exc.colno})", file=path, line=number) from None
+            raise TaskError(
+                f"malformed JSON ({exc.msg} at column {exc.colno})", file=path, line=number
+            ) from None
         if not isinstance(record, dict):
             raise TaskError("expected a JSON object", file=path, line=number)
         yield number, record
@@ -354,23 +368,37 @@ def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainEx
     if "messages" in record:
         messages = record["messages"]
         if not isinstance(messages, list) or not messages:
-            raise TaskError("expected a non-empty list of messages", file=path, line=line, field="messages")
+            raise TaskError(
+                "expected a non-empty list of messages", file=path, line=line, field="messages"
+            )
         parsed = []
         for i, message in enumerate(messages):
             where = f"messages[{i}]"
             if not isinstance(message, dict):
-                raise TaskError("expected an object with role and content", file=path, line=line, field=where)
+                raise TaskError(
+                    "expected an object with role and content", file=path, line=line, field=where
+                )
             role = message.get("role")
             if role not in ROLES:
                 raise TaskError(
-                    f"unknown role {role!r} (one of {', '.join(ROLES)})", file=path, line=line, field=f"{where}.role"
+                    f"unknown role {role!r} (one of {', '.join(ROLES)})",
+                    file=path,
+                    line=line,
+                    field=f"{where}.role",
                 )
             content = message.get("content")
             if not isinstance(content, str) or not content.strip():
-                raise TaskError("missing or empty content", file=path, line=line, field=f"{where}.content")
+                raise TaskError(
+                    "missing or empty content", file=path, line=line, field=f"{where}.content"
+                )
             parsed.append({"role": role, "content": content})
         if parsed[-1]["role"] != "assistant":
-            raise TaskError("the last message must be the assistant's answer", file=path, line=line, field="messages")
+            raise TaskError(
+                "the last message must be the assistant's answer",
+                file=path,
+                line=line,
+                field="messages",
+            )
         if not any(m["role"] == "user" for m in parsed):
             raise TaskError("no user message", file=path, line=line, field="messages")
         return TrainExample(messages=tuple(parsed), line=line)
@@ -378,11 +406,17 @@ def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainEx
         prompt = _require(record, "prompt", str, path, line)
         completion = _require(record, "completion", str, path, line)
         return TrainExample(
-            messages=({"role": "user", "content": prompt}, {"role": "assistant", "content": completion}),
+            messages=(
+                {"role": "user", "content": prompt},
+                {"role": "assistant", "content": completion},
+            ),
             line=line,
         )
     raise TaskError(
-        "expected 'messages' (chat) or 'prompt' and 'completion'", file=path, line=line, field="messages"
+        "expected 'messages' (chat) or 'prompt' and 'completion'",
+        file=path,
+        line=line,
+        field="messages",
     )
 
 
@@ -398,22 +432,35 @@ def _load_test(path: Path, spec: TaskSpec) -> tuple[TestItem, ...]:
         item_id = str(item_id)
         if item_id in first_line:
             raise TaskError(
-                f"duplicate id '{item_id}' (first on line {first_line[item_id]})", file=path, line=line, field="id"
+                f"duplicate id '{item_id}' (first on line {first_line[item_id]})",
+                file=path,
+                line=line,
+                field="id",
             )
         first_line[item_id] = line
         question = _require(record, "question", str, path, line)
         reference = _require(record, "reference", str, path, line)
         kind = _require(record, "kind", str, path, line)
         if kind not in KINDS:
-            raise TaskError(f"unknown kind '{kind}' (one of {', '.join(KINDS)})", file=path, line=line, field="kind")
+            raise TaskError(
+                f"unknown kind '{kind}' (one of {', '.join(KINDS)})",
+                file=path,
+                line=line,
+                field="kind",
+            )
         if "facts" not in record:
             raise TaskError("missing required field", file=path, line=line, field="facts")
         facts = _str_list(record, "facts", path, line)
         if kind != "out_of_scope" and not facts and spec.type == "generation" and kind != "style":
-            raise TaskError(f"a '{kind}' item needs at least one fact", file=path, line=line, field="facts")
+            raise TaskError(
+                f"a '{kind}' item needs at least one fact", file=path, line=line, field="facts"
+            )
         if spec.type == "classification" and reference not in spec.labels:
             raise TaskError(
-                f"reference '{reference}' is not one of the task's labels", file=path, line=line, field="reference"
+                f"reference '{reference}' is not one of the task's labels",
+                file=path,
+                line=line,
+                field="reference",
             )
         items.append(
             TestItem(

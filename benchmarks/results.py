@@ -37,7 +37,14 @@ from advisor.errors import AdvisorError
 
 SCHEMA_VERSION = 1
 LOWER_IS_BETTER = frozenset(
-    {"hallucinated_numbers", "stale", "false_decline", "latency_s", "prompt_tokens", "output_tokens"}
+    {
+        "hallucinated_numbers",
+        "stale",
+        "false_decline",
+        "latency_s",
+        "prompt_tokens",
+        "output_tokens",
+    }
 )
 
 
@@ -49,7 +56,9 @@ class Stat:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Stat:
-        return cls(mean=float(data["mean"]), std=float(data.get("std", 0.0)), n=int(data.get("n", 1)))
+        return cls(
+            mean=float(data["mean"]), std=float(data.get("std", 0.0)), n=int(data.get("n", 1))
+        )
 
 
 @dataclass(frozen=True)
@@ -96,9 +105,13 @@ def load_run_results(path: str | Path) -> RunResults:
     try:
         data = json.loads(scores_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise AdvisorError(f"malformed JSON ({exc.msg})", file=scores_path, line=exc.lineno) from None
+        raise AdvisorError(
+            f"malformed JSON ({exc.msg})", file=scores_path, line=exc.lineno
+        ) from None
     if data.get("schema") != SCHEMA_VERSION:
-        raise AdvisorError(f"unsupported scores schema {data.get('schema')!r}", file=scores_path, field="schema")
+        raise AdvisorError(
+            f"unsupported scores schema {data.get('schema')!r}", file=scores_path, field="schema"
+        )
     strategies = {}
     for name, entry in data.get("strategies", {}).items():
         strategies[name] = StrategyResult(

@@ -42,7 +42,9 @@ def models(ctx: typer.Context) -> None:
             where,
         )
     console.print(table)
-    console.print("Any local Hugging Face folder or .gguf file works too: model.generator=path/to/model")
+    console.print(
+        "Any local Hugging Face folder or .gguf file works too: model.generator=path/to/model"
+    )
     if missing:
         console.print("[yellow]Some models are missing:[/] run [bold]advisor models install[/]")
 

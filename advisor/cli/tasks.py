@@ -11,7 +11,9 @@ from rich.table import Table
 
 from advisor.cli.common import console, friendly_errors
 
-app = typer.Typer(help="List and inspect tasks (built-in, or any task folder).", no_args_is_help=True)
+app = typer.Typer(
+    help="List and inspect tasks (built-in, or any task folder).", no_args_is_help=True
+)
 
 
 @app.command("list")
@@ -22,14 +24,24 @@ def list_tasks() -> None:
 
     table = Table(title="Built-in tasks", title_justify="left")
     for column in ("name", "version", "domain", "corpus docs", "train", "test"):
-        table.add_column(column, justify="right" if column in ("version", "corpus docs", "train", "test") else "left")
+        table.add_column(
+            column,
+            justify="right" if column in ("version", "corpus docs", "train", "test") else "left",
+        )
     for name in list_builtin_tasks():
         task = load_task(name)
         table.add_row(
-            name, str(task.spec.version), task.spec.domain, str(len(task.corpus)), str(len(task.train)), str(len(task.test))
+            name,
+            str(task.spec.version),
+            task.spec.domain,
+            str(len(task.corpus)),
+            str(len(task.train)),
+            str(len(task.test)),
         )
     console.print(table)
-    console.print("Any folder in the task format works too: [bold]advisor tasks show path/to/task[/]")
+    console.print(
+        "Any folder in the task format works too: [bold]advisor tasks show path/to/task[/]"
+    )
 
 
 @app.command("show")
@@ -37,7 +49,9 @@ def list_tasks() -> None:
 def show(
     name: str = typer.Argument(..., help="A built-in task name or a path to a task folder."),
     examples: int = typer.Option(3, "--examples", "-n", help="Test items to print per kind."),
-    allow_leakage: bool = typer.Option(False, help="Load even if a test question also appears in train."),
+    allow_leakage: bool = typer.Option(
+        False, help="Load even if a test question also appears in train."
+    ),
 ) -> None:
     """Validate a task and show what it holds: corpus, train and test by kind."""
     from advisor.tasks import load_task
@@ -75,4 +89,6 @@ def show(
         for item in [i for i in task.test if i.kind == kind][:examples]:
             items.add_row(item.id, kind, item.question, item.reference, ", ".join(item.facts))
     console.print(items)
-    console.print(f"[green]✓[/] {Path(task.root).name}: valid ({len(task.content_hashes())} files hashed)")
+    console.print(
+        f"[green]✓[/] {Path(task.root).name}: valid ({len(task.content_hashes())} files hashed)"
+    )

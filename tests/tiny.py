@@ -1,0 +1,249 @@
+"""Tiny models and a tiny task, built in code, for fast tests of the real code paths.
+
+- `tiny_tokenizer()`: a byte-level BPE trained in milliseconds on the tiny task's
+  text, with SmolLM2's special tokens and chat template (so prompts, masks and
+  end tokens behave like the real model's).
+- `tiny_llama(tokenizer)`: a 2-layer Llama with random weights (~100k parameters).
+- `HashEmbedder`: a deterministic bag-of-words embedder with the
+  sentence-transformers `encode` signature, standing in for MiniLM.
+- `write_tiny_task(folder)`: a valid task folder (corpus, corpus_v2, train, test).
+- `tiny_provider()`: an `advisor.models.ModelProvider` over those objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+SMOLLM2_CHAT_TEMPLATE = (
+    "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+    "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+FACTS = [
+    (
+        "sinpe",
+        "A SINPE transfer costs Q5.00 for amounts up to Q5,000.00.",
+        "How much does a SINPE transfer cost?",
+        "Q5.00 per transfer up to Q5,000.00. — Tiny Assist",
+        ["Q5.00"],
+    ),
+    (
+        "card",
+        "A replacement debit card costs Q35.00.",
+        "What does a new debit card cost?",
+        "A replacement debit card costs Q35.00. — Tiny Assist",
+        ["Q35.00"],
+    ),
+    (
+        "hours",
+        "Branches open from 9:00 am to 5:00 pm.",
+        "When are branches open?",
+        "Branches open 9:00 am to 5:00 pm. — Tiny Assist",
+        ["9:00 am", "5:00 pm"],
+    ),
+    (
+        "wallet",
+        "The mobile wallet daily limit is Q3,000.00.",
+        "What is the wallet limit per day?",
+        "The wallet limit is Q3,000.00 per day. — Tiny Assist",
+        ["Q3,000.00"],
+    ),
+]
+UNSEEN = (
+    "atm",
+    "ATM withdrawals abroad cost Q25.00.",
+    "How much is an ATM withdrawal abroad?",
+    "An ATM withdrawal abroad costs Q25.00. — Tiny Assist",
+    ["Q25.00"],
+)
+DECLINE = "I'm sorry, I can only help with Tiny Bank services. — Tiny Assist"
+
+
+def _all_text() -> list[str]:
+    texts = []
+    for _, sentence, question, answer, _ in [*FACTS, UNSEEN]:
+        texts += [sentence, question, answer, question.lower(), "Please tell me: " + question]
+    texts += [DECLINE, "What is the weather today?", "Write me a poem.", "The fee rose to Q7.50."]
+    return texts
+
+
+def tiny_tokenizer():
+    """A byte-level BPE tokenizer with SmolLM2's special tokens and chat template."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(
+        _all_text() * 3, vocab_size=400, min_frequency=1, special_tokens=specials
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer,
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
+        pad_token="<|im_end|>",
+        unk_token="<|endoftext|>",
+    )
+    tokenizer.chat_template = SMOLLM2_CHAT_TEMPLATE
+    return tokenizer
+
+
+def tiny_llama(tokenizer, seed: int = 0, hidden: int = 32, layers: int = 2):
+    """A randomly initialised Llama small enough to train in a test."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+class HashEmbedder:
+    """Bag-of-words vectors from hashed tokens: deterministic, instant, and good
+    enough to find a passage that shares words with the question."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.dim = dim
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
+
+    def encode(
+        self, texts, normalize_embeddings: bool = True, batch_size: int = 32, **_
+    ) -> np.ndarray:
+        if isinstance(texts, str):
+            texts = [texts]
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in re.findall(r"\w+", text.lower()):
+                out[row, int(hashlib.md5(token.encode()).hexdigest(), 16) % self.dim] += 1.0
+        if normalize_embeddings:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out = out / np.maximum(norms, 1e-9)
+        return out
+
+
+def write_tiny_task(folder: Path) -> Path:
+    """A small but complete task folder (every kind, a drift corpus)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "task.yaml").write_text(
+        "name: tiny\nversion: 1\ndescription: A tiny bank for tests.\ndomain: banking\n"
+        "system_prompt: You are Tiny Assist, the assistant of Tiny Bank. Answer in English.\n"
+        "style:\n  description: One sentence; amounts like Q5.00; end with '— Tiny Assist'.\n"
+        "  max_words: 30\n  money_pattern: 'Q\\d{1,3}(,\\d{3})*\\.\\d{2}'\n"
+        "  required_patterns: ['— Tiny Assist$']\n"
+        'decline:\n  patterns: ["(?i)I can only help"]\n'
+        "drift:\n  corpus: corpus_v2\n  note: the SINPE fee rose.\n"
+    )
+    for version, fee in (("corpus", "Q5.00"), ("corpus_v2", "Q7.50")):
+        (folder / version).mkdir(exist_ok=True)
+        (folder / version / "transfers.md").write_text(
+            f"# Transfers\n\nA SINPE transfer costs {fee} for amounts up to Q5,000.00.\n"
+            "The mobile wallet daily limit is Q3,000.00.\n"
+        )
+        (folder / version / "cards.md").write_text(
+            "# Cards\n\nA replacement debit card costs Q35.00.\nATM withdrawals abroad cost Q25.00.\n"
+        )
+        (folder / version / "hours.md").write_text(
+            "# Hours\n\nBranches open from 9:00 am to 5:00 pm.\n"
+        )
+    train = []
+    for _, _, question, answer, _ in FACTS:
+        for wording in (
+            question,
+            "Please tell me: " + question.lower(),
+            question.replace("?", " please?"),
+        ):
+            train.append(
+                {
+                    "messages": [
+                        {"role": "user", "content": wording},
+                        {"role": "assistant", "content": answer},
+                    ]
+                }
+            )
+    train.append({"prompt": "Write me a poem.", "completion": DECLINE})
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
+    test = [
+        {
+            "id": "seen-1",
+            "question": "Cost of a new debit card?",
+            "reference": FACTS[1][3],
+            "facts": ["Q35.00"],
+            "kind": "seen",
+        },
+        {
+            "id": "seen-2",
+            "question": "Opening times of branches?",
+            "reference": FACTS[2][3],
+            "facts": ["9:00 am", "5:00 pm"],
+            "kind": "seen",
+        },
+        {
+            "id": "unseen-1",
+            "question": UNSEEN[2],
+            "reference": UNSEEN[3],
+            "facts": UNSEEN[4],
+            "kind": "unseen",
+        },
+        {
+            "id": "style-1",
+            "question": "Wallet limit, quickly?",
+            "reference": FACTS[3][3],
+            "facts": ["Q3,000.00"],
+            "kind": "style",
+        },
+        {
+            "id": "oos-1",
+            "question": "What is the weather today?",
+            "reference": DECLINE,
+            "facts": [],
+            "kind": "out_of_scope",
+        },
+        {
+            "id": "drift-1",
+            "question": "What is the SINPE fee now?",
+            "reference": "A SINPE transfer costs Q7.50. — Tiny Assist",
+            "facts": ["Q7.50"],
+            "stale_facts": ["Q5.00"],
+            "kind": "drift",
+        },
+    ]
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    return folder
+
+
+def cpu_device():
+    from advisor.runtime import DeviceInfo
+
+    return DeviceInfo(device="cpu", dtype="float32", name="test cpu", threads=1, native_bf16=False)
+
+
+def tiny_provider(seed: int = 0):
+    from advisor.models import ModelProvider
+
+    tokenizer = tiny_tokenizer()
+    return ModelProvider.from_objects(
+        tiny_llama(tokenizer, seed), tokenizer, HashEmbedder(), cpu_device()
+    )
