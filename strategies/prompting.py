@@ -1,0 +1,131 @@
+"""Prompting strategies (`prompt`, `fewshot`) and the prompt builders every strategy shares.
+
+Every strategy asks its questions in the same conversation shape — the task's
+system prompt and house style, optionally retrieved passages, then the
+question — so that differences in the results come from the strategy, not from
+a different prompt. SFT trains on exactly this shape.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from advisor.tasks import Task, TrainExample
+from strategies.generation import Message, generate
+from strategies.protocol import Answer, Passage, PrepareReport, StrategyContext
+
+CONTEXT_INSTRUCTION = (
+    "Answer the customer's question using only the facts below. Copy figures exactly as written. "
+    "If the facts do not cover the question, say you cannot help with that. Answer in English."
+)
+
+
+def system_message(task: Task) -> str:
+    """The task's system prompt with its house style appended."""
+    text = task.spec.system_prompt
+    if task.spec.style.description:
+        text += f"\n\nAnswer style: {task.spec.style.description}"
+    return text
+
+
+def format_passages(passages: Sequence[Passage]) -> str:
+    return "\n".join(f"- {p.text}" for p in passages)
+
+
+def chat(
+    task: Task, question: str, *, context_passages: Sequence[Passage] | None = None
+) -> list[Message]:
+    """The conversation for one question; retrieved passages go in the system message.
+
+    DESIGN.md's retrieval probe on the 135M model: facts placed in the system
+    message under a plain English instruction worked best.
+    """
+    system = system_message(task)
+    if context_passages:
+        system += f"\n\n{CONTEXT_INSTRUCTION}\n{format_passages(context_passages)}"
+    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+
+
+def fewshot_chat(task: Task, examples: Sequence[TrainExample], question: str) -> list[Message]:
+    """System message, k labeled exchanges as prior turns, then the question."""
+    messages = [{"role": "system", "content": system_message(task)}]
+    for example in examples:
+        messages.append({"role": "user", "content": example.question})
+        messages.append({"role": "assistant", "content": example.answer})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+def pick_examples(train: Sequence[TrainExample], k: int, seed: int) -> list[TrainExample]:
+    """k examples drawn with the seed, at most one per distinct answer so the
+    prompt shows k different facts rather than paraphrases of one."""
+    rng = random.Random(seed)
+    shuffled = list(train)
+    rng.shuffle(shuffled)
+    chosen, answers = [], set()
+    for example in shuffled:
+        if example.answer not in answers:
+            chosen.append(example)
+            answers.add(example.answer)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def answers_from(generations, passages: Sequence[Sequence[Passage]] | None = None) -> list[Answer]:
+    return [
+        Answer(
+            g.text,
+            g.prompt_tokens,
+            g.output_tokens,
+            g.latency_s,
+            tuple(passages[i]) if passages else (),
+        )
+        for i, g in enumerate(generations)
+    ]
+
+
+def generate_answers(ctx: StrategyContext, model, tokenizer, conversations: list[list[Message]]):
+    """Generate with the run's generation settings (larger batches on a GPU)."""
+    settings = ctx.config.generation
+    batch_size = settings.batch_size * (2 if ctx.device.is_cuda else 1)
+    return generate(
+        model,
+        tokenizer,
+        conversations,
+        max_new_tokens=settings.max_new_tokens,
+        batch_size=batch_size,
+        device=ctx.device.device,
+    )
+
+
+class PromptStrategy:
+    """Zero-shot: the base model with the task's system prompt."""
+
+    name = "prompt"
+
+    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        self.ctx = ctx
+        self.model, self.tokenizer = ctx.models.generator()
+        return PrepareReport()
+
+    def answer(self, questions: Sequence[str]) -> list[Answer]:
+        conversations = [chat(self.ctx.task, q) for q in questions]
+        return answers_from(generate_answers(self.ctx, self.model, self.tokenizer, conversations))
+
+
+class FewshotStrategy:
+    """k labeled examples from train.jsonl as prior turns of the conversation."""
+
+    name = "fewshot"
+
+    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        self.ctx = ctx
+        self.model, self.tokenizer = ctx.models.generator()
+        self.examples = pick_examples(ctx.task.train, ctx.config.fewshot.k, ctx.seed)
+        return PrepareReport(details={"examples": [e.line for e in self.examples]})
+
+    def answer(self, questions: Sequence[str]) -> list[Answer]:
+        conversations = [fewshot_chat(self.ctx.task, self.examples, q) for q in questions]
+        return answers_from(generate_answers(self.ctx, self.model, self.tokenizer, conversations))

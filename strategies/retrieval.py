@@ -1,0 +1,166 @@
+"""Retrieval: corpus chunking, embeddings (cached by content hash), a FAISS index.
+
+Small chunks matter most on a 135M model (DESIGN.md's probe: sentence chunks,
+top-3, beat whole documents by a wide margin), so the default chunk is one
+sentence. Each chunk is embedded together with its document's title, which
+carries the topic a bare sentence may leave implicit; the model sees only the
+sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from advisor.tasks import Document
+from strategies.protocol import Passage, StrategyContext
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+_MARKDOWN_PREFIX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str
+    chunk_id: int
+    title: str
+    text: str
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.title}: {self.text}" if self.title else self.text
+
+
+def _body_lines(document: Document) -> list[str]:
+    """The document's text without its `# Title` line, markdown bullets stripped."""
+    lines = document.text.splitlines()
+    if lines and lines[0].startswith("#"):
+        lines = lines[1:]
+    return [_MARKDOWN_PREFIX.sub("", line) for line in lines]
+
+
+def split_paragraphs(document: Document) -> list[str]:
+    text = "\n".join(_body_lines(document))
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        block = " ".join(
+            line.strip() for line in block.splitlines() if not line.strip().startswith("#")
+        )
+        if block.strip():
+            paragraphs.append(block.strip())
+    return paragraphs
+
+
+def split_sentences(document: Document) -> list[str]:
+    sentences = []
+    for paragraph in split_paragraphs(document):
+        sentences.extend(s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip())
+    return sentences
+
+
+def chunk_documents(
+    documents: Sequence[Document], mode: str = "sentence", size: int = 1
+) -> list[Chunk]:
+    """Chunks of `size` consecutive sentences (or paragraphs), or whole documents."""
+    chunks = []
+    for document in documents:
+        if mode == "document":
+            pieces = [" ".join(split_paragraphs(document))]
+        else:
+            units = split_sentences(document) if mode == "sentence" else split_paragraphs(document)
+            pieces = [" ".join(units[i : i + size]) for i in range(0, len(units), size)]
+        for number, piece in enumerate(p for p in pieces if p):
+            chunks.append(Chunk(document.doc_id, number, document.title, piece))
+    return chunks
+
+
+def embed_texts(embedder: Any, texts: Sequence[str], cache_key: str | None = None) -> np.ndarray:
+    """Normalised float32 embeddings; cached on disk when `cache_key` names the embedder."""
+    from advisor.models import cache_dir
+
+    path = None
+    if cache_key is not None:
+        digest = hashlib.sha256(cache_key.encode())
+        for text in texts:
+            digest.update(text.encode() + b"\0")
+        path = cache_dir() / "embeddings" / f"{digest.hexdigest()[:32]}.npy"
+        if path.is_file():
+            return np.load(path)
+    vectors = np.asarray(
+        embedder.encode(
+            list(texts), normalize_embeddings=True, batch_size=64, show_progress_bar=False
+        ),
+        dtype=np.float32,
+    )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp.npy")
+        np.save(temporary, vectors)
+        temporary.replace(path)
+    return vectors
+
+
+class Retriever:
+    """Top-k chunks by cosine similarity (inner product of normalised vectors)."""
+
+    def __init__(
+        self, chunks: Sequence[Chunk], embedder: Any, cache_key: str | None = None
+    ) -> None:
+        import faiss
+
+        self.chunks = list(chunks)
+        self.embedder = embedder
+        vectors = embed_texts(embedder, [c.embed_text for c in self.chunks], cache_key)
+        self.index = faiss.IndexFlatIP(vectors.shape[1])
+        self.index.add(vectors)
+
+    def search(self, questions: Sequence[str], k: int) -> list[list[Passage]]:
+        if not questions:
+            return []
+        queries = embed_texts(self.embedder, list(questions))
+        scores, ids = self.index.search(queries, min(k, len(self.chunks)))
+        results = []
+        for row_scores, row_ids in zip(scores, ids, strict=True):
+            results.append(
+                [
+                    Passage(
+                        self.chunks[i].doc_id,
+                        self.chunks[i].chunk_id,
+                        self.chunks[i].text,
+                        float(s),
+                    )
+                    for s, i in zip(row_scores, row_ids, strict=True)
+                    if i >= 0
+                ]
+            )
+        return results
+
+
+def build_retriever(ctx: StrategyContext) -> Retriever:
+    """The retriever over the task's current corpus (v2 when the task has drift),
+    shared by every strategy of the run that retrieves."""
+    settings = ctx.config.rag
+    corpus = ctx.task.current_corpus
+    key = ("retriever", ctx.task.content_hash(), settings.chunking, settings.chunk_size)
+    if key not in ctx.shared:
+        chunks = chunk_documents(corpus, settings.chunking, settings.chunk_size)
+        embedder_spec = getattr(ctx.models, "embedder_spec", None)
+        cache_key = (
+            None
+            if embedder_spec in (None, "<in-memory>")
+            else f"{embedder_spec}:{_embedder_id(ctx)}"
+        )
+        ctx.shared[key] = Retriever(chunks, ctx.models.embedder(), cache_key)
+    return ctx.shared[key]
+
+
+def _embedder_id(ctx: StrategyContext) -> str:
+    """Identify the embedder's weights so a changed model never reuses old vectors."""
+    from advisor.models import folder_sha256, resolve_embedder
+
+    return folder_sha256(resolve_embedder(ctx.models.embedder_spec))[:16]
