@@ -1,13 +1,84 @@
-"""`advisor compare` (being built)."""
+"""`advisor compare`: run one task through every strategy and score them side by side."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from advisor.cli.common import friendly_errors
+from advisor.cli.common import console, friendly_errors
+
+
+def _csv(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
 @friendly_errors
-def compare() -> None:
-    """Not built yet."""
-    raise typer.Exit(2)
+def compare(
+    task: str = typer.Option(
+        None, "--task", "-t", help="Built-in task name or path to a task folder [default: banking]."
+    ),
+    strategies: str = typer.Option(
+        None,
+        "--strategies",
+        "-s",
+        help="Comma-separated: prompt,fewshot,rag,sft,cpt,sft+rag,scratch (default: all).",
+    ),
+    profile: str = typer.Option(
+        "standard", "--profile", "-p", help="quick (smoke run) | standard | full."
+    ),
+    limit: int = typer.Option(None, "--limit", "-n", help="Score only the first N test items."),
+    seed: int = typer.Option(None, "--seed", help="One seed for every strategy (default 0)."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Several seeds, e.g. 0,1,2: scores become mean ± std."
+    ),
+    train_sizes: str = typer.Option(
+        None,
+        "--train-sizes",
+        help="Also re-train SFT on subsets, e.g. 50,100,200,all: the learning curve.",
+    ),
+    config_file: Path = typer.Option(
+        None, "--config", "-c", help="A YAML config (e.g. a run's config.yaml)."
+    ),
+    runs_dir: Path = typer.Option(
+        None, "--runs-dir", help="Where run folders go (default ./runs)."
+    ),
+    resume: Path = typer.Option(None, "--resume", help="Resume this unfinished run folder."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Start a new run even if an unfinished one matches."
+    ),
+    allow_leakage: bool = typer.Option(
+        False, "--allow-leakage", help="Accept test questions that appear in train."
+    ),
+    prices: Path = typer.Option(
+        None, "--prices", help="Hourly price table (YAML) for the cost estimates."
+    ),
+    overrides: list[str] = typer.Argument(
+        None, help="Settings as key=value, e.g. sft.epochs=3 rag.top_k=5."
+    ),
+) -> None:
+    """Run a task through every adaptation strategy on a real model and score them side by side.
+
+    Writes runs/<timestamp>-<task>-<hash>/ with the resolved config, manifest (seeds, versions,
+    device, git commit, content hashes), per-item answers, and scores (CSV and JSON). An
+    interrupted run is resumed automatically when you run the same command again.
+
+    Examples:  advisor compare --task banking --profile quick
+               advisor compare -s prompt,rag -n 20 rag.top_k=5
+    """
+    from advisor.config import resolve_config
+    from benchmarks.compare import run_and_report
+
+    settings = {
+        "task": task,
+        "strategies": _csv(strategies),
+        "limit": limit,
+        "seeds": _csv(seeds) or ([seed] if seed is not None else None),
+        "train_sizes": _csv(train_sizes),
+        "runs_dir": str(runs_dir) if runs_dir else None,
+        "allow_leakage": allow_leakage or None,
+    }
+    config = resolve_config(
+        profile=profile, config_file=config_file, settings=settings, overrides=overrides
+    )
+    run_and_report(config, console, resume=resume if resume else not fresh, prices_file=prices)

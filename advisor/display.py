@@ -1,0 +1,190 @@
+"""Rich tables and progress for benchmark runs (terminal output only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+KIND_COLUMNS = (
+    ("seen", "seen"),
+    ("unseen", "unseen"),
+    ("style", "style"),
+    ("out_of_scope", "out of\nscope"),
+    ("drift", "drift"),
+)
+
+
+def make_progress(console: Console) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        transient=False,
+    )
+
+
+def phase_starter(
+    progress: Progress,
+) -> Callable[[str, int | None], Callable[[int, dict[str, Any]], None]]:
+    """`start_phase(description, total)` → `advance(n, fields)` over one progress bar."""
+
+    def start(description: str, total: int | None):
+        task_id = progress.add_task(description, total=total, info="")
+
+        def advance(n: int, fields: dict[str, Any]) -> None:
+            info = "  ".join(f"{k} {_short(v)}" for k, v in fields.items())
+            progress.update(task_id, advance=n, info=info)
+
+        return advance
+
+    return start
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def fmt(stat: dict[str, float] | None, digits: int = 2) -> str:
+    """`0.71` or `0.71±0.03` (std over seeds), `-` when not measured."""
+    if not stat:
+        return "-"
+    text = f"{stat['mean']:.{digits}f}"
+    if stat.get("n", 1) > 1:
+        text += f"±{stat['std']:.{digits}f}"
+    return text
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def results_table(scores: dict[str, Any]) -> Table:
+    """The primary score overall and per kind of test item."""
+    table = Table(
+        title=f"{scores['task']}: score by strategy and item kind (higher is better)",
+        title_justify="left",
+    )
+    table.add_column("strategy", style="bold")
+    table.add_column("score", justify="right", style="bold")
+    for _, header in KIND_COLUMNS:
+        table.add_column(header, justify="right")
+    table.add_column("stale\nanswers ↓", justify="right")
+    for name, entry in scores["strategies"].items():
+        overall, kinds = entry["overall"], entry["by_kind"]
+        table.add_row(
+            name,
+            fmt(overall.get("score")),
+            *[fmt(kinds.get(kind, {}).get("score")) for kind, _ in KIND_COLUMNS],
+            fmt(kinds.get("drift", {}).get("stale")),
+        )
+    return table
+
+
+def cost_table(scores: dict[str, Any]) -> Table:
+    """What each strategy cost to prepare and to run."""
+    table = Table(title="cost (lower is better)", title_justify="left")
+    table.add_column("strategy", style="bold")
+    for header in (
+        "train s",
+        "peak MB",
+        "latency s",
+        "prompt tok",
+        "answer tok",
+        "$ per 1k q",
+        "halluc. nums",
+        "recall@k ↑",
+    ):
+        table.add_column(header, justify="right")
+    for name, entry in scores["strategies"].items():
+        overall, cost = entry["overall"], entry["cost"]
+        table.add_row(
+            name,
+            _number(cost.get("train_time_s"), 0),
+            _number(cost.get("peak_memory_mb"), 0),
+            _number(cost.get("latency_s"), 2),
+            _number(cost.get("prompt_tokens"), 0),
+            _number(cost.get("output_tokens"), 0),
+            f"{cost.get('cost_per_1k_queries_usd', 0):.4f}",
+            fmt(overall.get("hallucinated_numbers")),
+            fmt(overall.get("retrieval_recall")),
+        )
+    return table
+
+
+def details_table(scores: dict[str, Any]) -> Table:
+    """Every answer-quality metric, overall."""
+    metrics = (
+        ("fact_recall", "fact\nrecall"),
+        ("exact", "exact"),
+        ("token_f1", "token\nF1"),
+        ("embedding_similarity", "embed.\nsim."),
+        ("style", "style"),
+        ("correct_decline", "declines\nout of\nscope"),
+        ("false_decline", "declines\nin scope ↓"),
+    )
+    table = Table(title="answer quality, all items", title_justify="left")
+    table.add_column("strategy", style="bold")
+    for _, header in metrics:
+        table.add_column(header, justify="right")
+    for name, entry in scores["strategies"].items():
+        overall = entry["overall"]
+        table.add_row(
+            name, *[fmt(overall.get(m), 1 if m == "output_tokens" else 2) for m, _ in metrics]
+        )
+    return table
+
+
+def learning_curve_table(scores: dict[str, Any]) -> Table | None:
+    """SFT score per kind against the number of labeled examples, with RAG for reference."""
+    curve = scores.get("learning_curve", {}).get("sft")
+    if not curve:
+        return None
+    table = Table(
+        title="SFT learning curve: score per kind by labeled examples", title_justify="left"
+    )
+    table.add_column("train examples", style="bold")
+    table.add_column("score", justify="right")
+    for _, header in KIND_COLUMNS:
+        table.add_column(header, justify="right")
+    table.add_column("train s", justify="right")
+
+    def size_key(item: tuple[str, Any]) -> float:
+        return float("inf") if item[0] == "all" else float(item[0])
+
+    for size, entry in sorted(curve.items(), key=size_key):
+        label = f"{entry.get('train_examples') or size}" + (" (all)" if size == "all" else "")
+        table.add_row(
+            label,
+            fmt(entry["overall"].get("score")),
+            *[fmt(entry["by_kind"].get(kind, {}).get("score")) for kind, _ in KIND_COLUMNS],
+            _number(entry["cost"].get("train_time_s"), 0),
+        )
+    rag = scores["strategies"].get("rag")
+    if rag is not None:
+        table.add_row(
+            "[dim]rag (no training)[/]",
+            fmt(rag["overall"].get("score")),
+            *[fmt(rag["by_kind"].get(kind, {}).get("score")) for kind, _ in KIND_COLUMNS],
+            "0",
+            style="dim",
+        )
+    return table

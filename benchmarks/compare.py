@@ -1,0 +1,60 @@
+"""`advisor compare` end to end: progress bars, the harness, the tables, the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from advisor.config import RunConfig
+from advisor.display import (
+    details_table,
+    learning_curve_table,
+    make_progress,
+    phase_starter,
+    results_table,
+)
+from benchmarks.harness import Harness, RunOutcome
+
+
+def run_and_report(
+    config: RunConfig,
+    console: Console,
+    *,
+    resume: bool | Path = True,
+    prices_file: Path | None = None,
+) -> RunOutcome:
+    console.print(
+        f"[bold]advisor compare[/] task [bold]{config.task}[/] · profile {config.profile} · "
+        f"strategies {', '.join(config.strategies)} · seeds {', '.join(map(str, config.seeds))}"
+        + (f" · first {config.limit} items" if config.limit else "")
+    )
+    with make_progress(console) as progress:
+        harness = Harness(
+            config,
+            start_phase=phase_starter(progress),
+            log=lambda message: progress.console.print(f"[dim]{message}[/]"),
+            resume=resume,
+            prices_file=prices_file,
+        )
+        outcome = harness.run()
+    print_results(outcome, console)
+    return outcome
+
+
+def print_results(outcome: RunOutcome, console: Console) -> None:
+    scores = outcome.scores
+    console.print()
+    console.print(results_table(scores))
+    console.print(cost_table(scores))
+    console.print(details_table(scores))
+    curve = learning_curve_table(scores)
+    if curve is not None:
+        console.print(curve)
+    device = scores["device"]
+    console.print(
+        f"[dim]device {device['device']} ({device['name']}), {device['dtype']}; "
+        f"{next(iter(scores['strategies'].values()))['n_items']} test items; "
+        "score = fact recall (seen, unseen, drift), style + facts (style), declining (out of scope)[/]"
+    )
+    console.print(f"Run folder: [bold]{outcome.run_dir}[/]")

@@ -1,0 +1,571 @@
+"""The benchmark harness: one task through every strategy, scored side by side.
+
+For each seed and strategy: prepare (index, train), answer every test item in
+chunks — each chunk appended to `answers.jsonl` as soon as it is done, so an
+interrupted run resumes where it stopped — then score. Scores are aggregated
+per strategy, overall and per item kind, as mean ± std over seeds, with cost:
+training time, peak memory, latency, tokens and an estimated price per 1,000
+queries.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from advisor.config import RunConfig
+from advisor.errors import AdvisorError
+from advisor.tasks import Task, load_task
+from benchmarks import manifest as mf
+from benchmarks.results import SCHEMA_VERSION
+
+PRICES_FILE = Path(__file__).resolve().parent.parent / "advisor" / "prices.yaml"
+ANSWERS = "answers.jsonl"
+
+PhaseStarter = Callable[[str, int | None], Callable[[int, dict[str, Any]], None]]
+
+
+def _quiet_phase(description: str, total: int | None) -> Callable[[int, dict[str, Any]], None]:
+    return lambda n, fields: None
+
+
+@dataclass
+class Unit:
+    """One strategy under one seed (and, for the learning curve, one train size)."""
+
+    strategy: str
+    seed: int
+    train_size: str | None = None  # None: the strategy's normal run
+
+    @property
+    def key(self) -> str:
+        suffix = f"-n{self.train_size}" if self.train_size else ""
+        return f"{self.strategy}-seed{self.seed}{suffix}"
+
+
+@dataclass
+class UnitResult:
+    unit: Unit
+    rows: list[dict[str, Any]]
+    prepare: dict[str, Any]
+    answer_time_s: float
+    peak_memory_mb: float
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    resumed: bool
+    scores: dict[str, Any]
+    results: list[UnitResult] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- memory
+
+
+class MemorySampler:
+    """Peak resident memory (CPU) or peak allocated memory (GPU) during a block."""
+
+    def __init__(self, device) -> None:
+        self.device = device
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> MemorySampler:
+        from advisor.runtime import current_memory_mb
+
+        if self.device.is_cuda:
+            import torch
+
+            torch.cuda.reset_peak_memory_stats(torch.device(self.device.device))
+            return self
+
+        def sample() -> None:
+            while not self._stop.is_set():
+                self.peak = max(self.peak, current_memory_mb())
+                self._stop.wait(0.2)
+
+        self.peak = current_memory_mb()
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from advisor.runtime import current_memory_mb, peak_memory_mb
+
+        if self.device.is_cuda:
+            self.peak = peak_memory_mb(self.device)
+            return
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.peak = max(self.peak, current_memory_mb())
+
+
+# ---------------------------------------------------------------- prices
+
+
+def load_prices(path: Path | None = None) -> dict[str, float]:
+    path = path or PRICES_FILE
+    data = mf.yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if not isinstance(data, dict):
+        raise AdvisorError("expected a mapping of hourly prices", file=path)
+    prices = {}
+    for key in ("cpu_hour_usd", "gpu_hour_usd"):
+        value = data.get(key)
+        if not isinstance(value, int | float) or value < 0:
+            raise AdvisorError(
+                "expected a non-negative number (US dollars per hour)", file=path, field=key
+            )
+        prices[key] = float(value)
+    return prices
+
+
+# ---------------------------------------------------------------- answers file
+
+
+def read_answers(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    """Records already written, keyed by (unit key, item id). A torn last line
+    (the process died mid-write) is ignored: that chunk is simply redone."""
+    path = run_dir / ANSWERS
+    done: dict[tuple[str, str], dict[str, Any]] = {}
+    if not path.is_file():
+        return done
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        done[(record["unit"], record["id"])] = record
+    return done
+
+
+def append_answers(run_dir: Path, records: Sequence[dict[str, Any]]) -> None:
+    with (run_dir / ANSWERS).open("a", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.flush()
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Harness:
+    """Runs one resolved config. Construct, then call `run()`."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        start_phase: PhaseStarter = _quiet_phase,
+        log: Callable[[str], None] = lambda message: None,
+        resume: bool | Path = True,
+        prices_file: Path | None = None,
+        models: Any = None,
+        device: Any = None,
+    ) -> None:
+        self.config = config
+        self.start_phase = start_phase
+        self.log = log
+        self.resume = resume
+        self.prices = load_prices(prices_file)
+        self._models = models
+        self._device = device
+
+    # -- set-up
+
+    def _setup(self) -> None:
+        from advisor.models import ModelProvider, model_fingerprint
+        from advisor.runtime import pick_device
+        from benchmarks.metrics import known_figures
+
+        self.task: Task = load_task(self.config.task, allow_leakage=self.config.allow_leakage)
+        self.items = list(
+            self.task.test[: self.config.limit] if self.config.limit else self.task.test
+        )
+        self.device = self._device or pick_device(
+            self.config.model.device, self.config.model.dtype, self.config.model.threads
+        )
+        if self._models is None:
+            self.models = ModelProvider(
+                self.config.model.generator, self.config.model.embedder, self.device, self.log
+            )
+            resolved = self.models.resolved
+            self.model_info = {
+                "generator": self.config.model.generator,
+                "source": resolved.source,
+                "path": str(resolved.path),
+                "sha256": model_fingerprint(resolved),
+                "embedder": self.config.model.embedder,
+            }
+        else:
+            self.models = self._models
+            self.model_info = {
+                "generator": "<in-memory>",
+                "sha256": "in-memory",
+                "embedder": "<in-memory>",
+            }
+        texts = [d.text for d in self.task.corpus] + [d.text for d in self.task.corpus_v2 or ()]
+        texts += [e.answer for e in self.task.train]
+        texts += [i.reference for i in self.task.test] + [
+            f for i in self.task.test for f in (*i.facts, *i.stale_facts)
+        ]
+        self.known = known_figures(texts)
+        self._reference_vectors: dict[str, Any] = {}
+
+    def _open_run_dir(self) -> tuple[Path, bool]:
+        config = self.config.to_dict()
+        digest = mf.config_hash(config, self.task.content_hash(), self.model_info["sha256"])
+        runs_dir = Path(self.config.runs_dir)
+        if isinstance(self.resume, Path):
+            if not (self.resume / mf.MANIFEST).is_file():
+                raise AdvisorError("not a run folder (no manifest.json)", file=self.resume)
+            if mf.read_manifest(self.resume).get("config_hash") != digest:
+                raise AdvisorError(
+                    "this run was made with a different config, task or model; it cannot be resumed with these",
+                    file=self.resume,
+                    hint="run without --resume to start a new run",
+                )
+            return self.resume, True
+        if self.resume:
+            unfinished = mf.find_unfinished_run(runs_dir, digest)
+            if unfinished is not None:
+                return unfinished, True
+        run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
+        manifest = mf.build_manifest(
+            run_id=run_dir.name,
+            digest=digest,
+            config=config,
+            task=self.task,
+            model=self.model_info,
+            device=self.device.to_dict(),
+        )
+        mf.write_json_atomic(run_dir / mf.MANIFEST, manifest)
+        mf.write_config(run_dir, config)
+        return run_dir, False
+
+    def units(self) -> list[Unit]:
+        units = [Unit(name, seed) for seed in self.config.seeds for name in self.config.strategies]
+        if self.config.train_sizes:
+            for seed in self.config.seeds:
+                for size in self.config.train_sizes:
+                    if size != "all" or "sft" not in self.config.strategies:
+                        units.append(Unit("sft", seed, size))
+        return units
+
+    # -- running
+
+    def run(self) -> RunOutcome:
+        self._setup()
+        self.run_dir, resumed = self._open_run_dir()
+        if resumed:
+            self.log(f"resuming the unfinished run {self.run_dir}")
+        done = read_answers(self.run_dir)
+        results = [self._run_unit(unit, done) for unit in self.units()]
+        scores = self._write_scores(results)
+        manifest = mf.read_manifest(self.run_dir) or {}
+        manifest.update({"status": "complete", "finished": mf.now_iso()})
+        mf.write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
+        return RunOutcome(self.run_dir, resumed, scores, results)
+
+    def _context(self, unit: Unit):
+        from strategies.protocol import StrategyContext
+
+        workdir = self.run_dir / "strategies" / unit.key
+        workdir.mkdir(parents=True, exist_ok=True)
+        if not hasattr(self, "_shared"):
+            self._shared: dict[str, Any] = {}
+        return StrategyContext(
+            task=self.task,
+            config=self.config,
+            models=self.models,
+            device=self.device,
+            seed=unit.seed,
+            workdir=workdir,
+            shared=self._shared,
+            start_phase=lambda description, total: self.start_phase(
+                f"{unit.key}: {description}", total
+            ),
+        )
+
+    def _create(self, unit: Unit):
+        from strategies.registry import create_strategy, get_strategy_class
+
+        if unit.train_size is None:
+            return create_strategy(unit.strategy)
+        limit = None if unit.train_size == "all" else int(unit.train_size)
+        return get_strategy_class(unit.strategy)(train_limit=limit)
+
+    def _run_unit(self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]) -> UnitResult:
+        from advisor.runtime import set_seed
+
+        prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
+        remaining = [item for item in self.items if (unit.key, item.id) not in done]
+        records = [done[(unit.key, i.id)] for i in self.items if (unit.key, i.id) in done]
+        if not remaining and prepare_file.is_file():
+            self.log(f"{unit.key}: already answered, skipping")
+            saved = json.loads(prepare_file.read_text())
+            return UnitResult(
+                unit,
+                self._score(records),
+                saved["prepare"],
+                saved["answer_time_s"],
+                saved["peak_memory_mb"],
+            )
+
+        set_seed(unit.seed)
+        strategy = self._create(unit)
+        ctx = self._context(unit)
+        with MemorySampler(self.device) as memory:
+            began = time.perf_counter()
+            report = strategy.prepare(ctx)
+            prepare_time = time.perf_counter() - began
+            advance = self.start_phase(f"{unit.key}: answering", len(remaining))
+            chunk_size = self.config.generation.batch_size * (2 if self.device.is_cuda else 1) * 2
+            for start in range(0, len(remaining), chunk_size):
+                chunk = remaining[start : start + chunk_size]
+                began = time.perf_counter()
+                answers = strategy.answer([item.question for item in chunk])
+                share = (time.perf_counter() - began) / len(chunk)
+                new = [
+                    self._record(unit, item, answer, share)
+                    for item, answer in zip(chunk, answers, strict=True)
+                ]
+                append_answers(self.run_dir, new)
+                records.extend(new)
+                advance(len(chunk), {})
+        prepare = {
+            "prepare_time_s": round(prepare_time, 3),
+            "train_time_s": round(report.train_time_s, 3),
+            "train_tokens": report.train_tokens,
+            "details": report.details,
+        }
+        peak = max(memory.peak, report.peak_memory_mb)
+        answer_time = sum(r["answer_time_share_s"] for r in records)
+        saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
+        prepare_file.write_text(json.dumps(saved, indent=2, default=str))
+        order = {item.id: n for n, item in enumerate(self.items)}
+        records.sort(key=lambda r: order[r["id"]])
+        return UnitResult(unit, self._score(records), prepare, answer_time, peak)
+
+    def _record(self, unit: Unit, item, answer, time_share_s: float) -> dict[str, Any]:
+        return {
+            "unit": unit.key,
+            "strategy": unit.strategy,
+            "seed": unit.seed,
+            "train_size": unit.train_size,
+            "id": item.id,
+            "kind": item.kind,
+            "question": item.question,
+            "answer": answer.text,
+            "reference": item.reference,
+            "facts": list(item.facts),
+            "prompt_tokens": answer.prompt_tokens,
+            "output_tokens": answer.output_tokens,
+            "latency_s": round(answer.latency_s, 4),
+            "answer_time_share_s": round(time_share_s, 5),
+            "citations": [
+                {
+                    "doc_id": p.doc_id,
+                    "chunk_id": p.chunk_id,
+                    "score": round(p.score, 4),
+                    "text": p.text,
+                }
+                for p in answer.passages
+            ],
+        }
+
+    # -- scoring
+
+    def _similarities(self, records: list[dict[str, Any]]) -> list[float | None]:
+        """Cosine similarity of each answer to its reference (MiniLM embeddings)."""
+        if "embedding_similarity" not in self._metrics():
+            return [None] * len(records)
+        import numpy as np
+
+        from strategies.retrieval import embed_texts
+
+        embedder = self.models.embedder()
+        missing = [r["reference"] for r in records if r["reference"] not in self._reference_vectors]
+        if missing:
+            for text, vector in zip(missing, embed_texts(embedder, missing), strict=True):
+                self._reference_vectors[text] = vector
+        answers = embed_texts(embedder, [r["answer"] or " " for r in records])
+        references = np.stack([self._reference_vectors[r["reference"]] for r in records])
+        return [float(x) for x in (answers * references).sum(axis=1)]
+
+    def _metrics(self) -> tuple[str, ...]:
+        return self.task.spec.metrics or ("embedding_similarity",)
+
+    def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from benchmarks.metrics import score_item
+
+        by_id = {item.id: item for item in self.items}
+        similarities = self._similarities(records) if records else []
+        rows = []
+        for record, similarity in zip(records, similarities, strict=True):
+            item = by_id[record["id"]]
+            passages = [c["text"] for c in record["citations"]] if record["citations"] else None
+            scores = score_item(
+                item,
+                record["answer"],
+                style=self.task.spec.style,
+                decline_patterns=self.task.spec.decline_patterns,
+                known=self.known,
+                similarity=similarity,
+                passages=passages,
+                labels=self.task.spec.labels,
+            )
+            rows.append(
+                {
+                    "id": item.id,
+                    "kind": item.kind,
+                    **scores,
+                    "latency_s": record["latency_s"],
+                    "prompt_tokens": record["prompt_tokens"],
+                    "output_tokens": record["output_tokens"],
+                }
+            )
+        return rows
+
+    def _write_scores(self, results: list[UnitResult]) -> dict[str, Any]:
+        scores = summarise(self.task, self.config, results, self.device, self.prices)
+        scores["run_id"] = self.run_dir.name
+        mf.write_json_atomic(self.run_dir / "scores.json", scores)
+        write_scores_csv(self.run_dir / "scores.csv", scores)
+        write_item_scores(self.run_dir / "item_scores.csv", results)
+        return scores
+
+
+# ---------------------------------------------------------------- aggregation
+
+
+def _stat(values: Sequence[float | None]) -> dict[str, float] | None:
+    present = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    if not present:
+        return None
+    std = statistics.stdev(present) if len(present) > 1 else 0.0
+    return {"mean": round(statistics.fmean(present), 4), "std": round(std, 4), "n": len(present)}
+
+
+def _over_seeds(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """{metric: mean} per seed → {metric: {mean, std, n}} across seeds."""
+    metrics = sorted(
+        {
+            k
+            for entry in per_seed
+            for k, v in entry.items()
+            if isinstance(v, int | float) and k != "n"
+        }
+    )
+    out = {}
+    for metric in metrics:
+        stat = _stat([entry.get(metric) for entry in per_seed])
+        if stat is not None:
+            out[metric] = stat
+    return out
+
+
+def summarise(
+    task: Task, config: RunConfig, results: list[UnitResult], device, prices: dict[str, float]
+) -> dict[str, Any]:
+    from benchmarks.metrics import aggregate
+
+    hourly = prices["gpu_hour_usd"] if device.is_cuda else prices["cpu_hour_usd"]
+    strategies: dict[str, Any] = {}
+    curve: dict[str, Any] = {}
+    for name in dict.fromkeys(r.unit.strategy for r in results if r.unit.train_size is None):
+        units = [r for r in results if r.unit.strategy == name and r.unit.train_size is None]
+        strategies[name] = _strategy_entry(units, hourly, aggregate)
+    sizes = dict.fromkeys(r.unit.train_size for r in results if r.unit.train_size is not None)
+    for size in sizes:
+        units = [r for r in results if r.unit.train_size == size]
+        entry = _strategy_entry(units, hourly, aggregate)
+        entry["train_examples"] = units[0].prepare["details"].get("train_examples")
+        curve.setdefault("sft", {})[size] = entry
+    if curve and "sft" in strategies and "all" not in curve["sft"]:
+        curve["sft"]["all"] = strategies["sft"] | {"train_examples": len(task.train)}
+    return {
+        "schema": SCHEMA_VERSION,
+        "task": task.name,
+        "task_version": task.spec.version,
+        "primary_metric": "score",
+        "seeds": list(config.seeds),
+        "device": device.to_dict(),
+        "strategies": strategies,
+        "learning_curve": curve,
+    }
+
+
+def _strategy_entry(units: list[UnitResult], hourly: float, aggregate) -> dict[str, Any]:
+    per_seed = [aggregate(u.rows) for u in units]
+    kinds = sorted({k for entry in per_seed for k in entry.get("by_kind", {})})
+    n_items = len(units[0].rows)
+    cost = {
+        "train_time_s": _stat([u.prepare["train_time_s"] for u in units])["mean"],
+        "prepare_time_s": _stat([u.prepare["prepare_time_s"] for u in units])["mean"],
+        "answer_time_s": _stat([u.answer_time_s for u in units])["mean"],
+        "peak_memory_mb": round(max(u.peak_memory_mb for u in units), 1),
+    }
+    overall = _over_seeds([entry["overall"] for entry in per_seed])
+    for key in ("latency_s", "prompt_tokens", "output_tokens"):
+        if key in overall:
+            cost[key] = overall[key]["mean"]
+    per_query_s = cost["answer_time_s"] / max(n_items, 1)
+    cost["cost_per_1k_queries_usd"] = round(per_query_s * 1000 * hourly / 3600, 5)
+    cost["train_cost_usd"] = round(cost["train_time_s"] * hourly / 3600, 5)
+    return {
+        "n_items": n_items,
+        "seeds": [u.unit.seed for u in units],
+        "overall": overall,
+        "by_kind": {k: _over_seeds([e["by_kind"].get(k, {}) for e in per_seed]) for k in kinds},
+        "cost": cost,
+        "prepare": units[0].prepare["details"],
+    }
+
+
+def write_scores_csv(path: Path, scores: dict[str, Any]) -> None:
+    """One row per strategy and kind (`overall` first), metric means and stds."""
+    rows = []
+    for name, entry in scores["strategies"].items():
+        for kind, metrics in [("overall", entry["overall"]), *entry["by_kind"].items()]:
+            row = {"strategy": name, "kind": kind}
+            for metric, stat in metrics.items():
+                row[metric] = stat["mean"]
+                row[f"{metric}_std"] = stat["std"]
+            rows.append(row)
+    columns = ["strategy", "kind"] + sorted({k for r in rows for k in r} - {"strategy", "kind"})
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_item_scores(path: Path, results: list[UnitResult]) -> None:
+    rows = [
+        {"unit": r.unit.key, "strategy": r.unit.strategy, "seed": r.unit.seed, **row}
+        for r in results
+        for row in r.rows
+    ]
+    if not rows:
+        return
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
