@@ -104,14 +104,14 @@ def cost_table(scores: dict[str, Any]) -> Table:
     table = Table(title="cost (lower is better)", title_justify="left")
     table.add_column("strategy", style="bold")
     for header in (
-        "train s",
-        "peak MB",
-        "latency s",
-        "prompt tok",
-        "answer tok",
-        "$ per 1k q",
-        "halluc. nums",
-        "recall@k ↑",
+        "train\ns",
+        "peak\nMB",
+        "latency\ns",
+        "prompt\ntok",
+        "answer\ntok",
+        "$ per\n1k q",
+        "halluc.\nnums",
+        "recall\n@k ↑",
     ):
         table.add_column(header, justify="right")
     for name, entry in scores["strategies"].items():
@@ -165,7 +165,7 @@ def learning_curve_table(scores: dict[str, Any]) -> Table | None:
     table.add_column("score", justify="right")
     for _, header in KIND_COLUMNS:
         table.add_column(header, justify="right")
-    table.add_column("train s", justify="right")
+    table.add_column("train\ns", justify="right")
 
     def size_key(item: tuple[str, Any]) -> float:
         return float("inf") if item[0] == "all" else float(item[0])
