@@ -83,7 +83,7 @@ def results_table(scores: dict[str, Any]) -> Table:
         title=f"{scores['task']}: score by strategy and item kind (higher is better)",
         title_justify="left",
     )
-    table.add_column("strategy", style="bold")
+    table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     table.add_column("score", justify="right", style="bold")
     for _, header in KIND_COLUMNS:
         table.add_column(header, justify="right")
@@ -102,7 +102,7 @@ def results_table(scores: dict[str, Any]) -> Table:
 def cost_table(scores: dict[str, Any]) -> Table:
     """What each strategy cost to prepare and to run."""
     table = Table(title="cost (lower is better)", title_justify="left")
-    table.add_column("strategy", style="bold")
+    table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for header in (
         "train\ns",
         "peak\nMB",
@@ -110,7 +110,6 @@ def cost_table(scores: dict[str, Any]) -> Table:
         "prompt\ntok",
         "answer\ntok",
         "$ per\n1k q",
-        "halluc.\nnums",
         "recall\n@k ↑",
     ):
         table.add_column(header, justify="right")
@@ -124,7 +123,6 @@ def cost_table(scores: dict[str, Any]) -> Table:
             _number(cost.get("prompt_tokens"), 0),
             _number(cost.get("output_tokens"), 0),
             f"{cost.get('cost_per_1k_queries_usd', 0):.4f}",
-            fmt(overall.get("hallucinated_numbers")),
             fmt(overall.get("retrieval_recall")),
         )
     return table
@@ -140,9 +138,10 @@ def details_table(scores: dict[str, Any]) -> Table:
         ("style", "style"),
         ("correct_decline", "declines\nout of\nscope"),
         ("false_decline", "declines\nin scope ↓"),
+        ("hallucinated_numbers", "halluc.\nnums ↓"),
     )
     table = Table(title="answer quality, all items", title_justify="left")
-    table.add_column("strategy", style="bold")
+    table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for _, header in metrics:
         table.add_column(header, justify="right")
     for name, entry in scores["strategies"].items():
