@@ -136,9 +136,9 @@ def details_table(scores: dict[str, Any]) -> Table:
         ("token_f1", "token\nF1"),
         ("embedding_similarity", "embed.\nsim."),
         ("style", "style"),
-        ("correct_decline", "declines\nout of\nscope"),
-        ("false_decline", "declines\nin scope ↓"),
-        ("hallucinated_numbers", "halluc.\nnums ↓"),
+        ("correct_decline", "right\ndecline"),
+        ("false_decline", "wrong\ndecline↓"),
+        ("hallucinated_numbers", "made-up\nfigures↓"),
     )
     table = Table(title="answer quality, all items", title_justify="left")
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
