@@ -14,6 +14,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich import box
 from rich.table import Table
 
 KIND_COLUMNS = (
@@ -101,7 +102,7 @@ def results_table(scores: dict[str, Any]) -> Table:
 
 def cost_table(scores: dict[str, Any]) -> Table:
     """What each strategy cost to prepare and to run."""
-    table = Table(title="cost (lower is better)", title_justify="left")
+    table = Table(title="cost (lower is better)", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for header in (
         "train\ns",
@@ -140,7 +141,7 @@ def details_table(scores: dict[str, Any]) -> Table:
         ("false_decline", "wrong\ndecline↓"),
         ("hallucinated_numbers", "made-up\nfigures↓"),
     )
-    table = Table(title="answer quality, all items", title_justify="left")
+    table = Table(title="answer quality, all items", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for _, header in metrics:
         table.add_column(header, justify="right")
