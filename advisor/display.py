@@ -14,7 +14,6 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich import box
 from rich.table import Table
 
 KIND_COLUMNS = (
@@ -102,7 +101,7 @@ def results_table(scores: dict[str, Any]) -> Table:
 
 def cost_table(scores: dict[str, Any]) -> Table:
     """What each strategy cost to prepare and to run."""
-    table = Table(title="cost (lower is better)", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="cost (lower is better)", title_justify="left")
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for header in (
         "train\ns",
@@ -133,15 +132,14 @@ def details_table(scores: dict[str, Any]) -> Table:
     """Every answer-quality metric, overall."""
     metrics = (
         ("fact_recall", "fact\nrecall"),
-        ("exact", "exact"),
         ("token_f1", "token\nF1"),
         ("embedding_similarity", "embed.\nsim."),
         ("style", "style"),
         ("correct_decline", "right\ndecline"),
-        ("false_decline", "wrong\ndecline↓"),
-        ("hallucinated_numbers", "made-up\nfigures↓"),
+        ("false_decline", "wrong\ndecline ↓"),
+        ("hallucinated_numbers", "made-up\nfigures ↓"),
     )
-    table = Table(title="answer quality, all items", title_justify="left", box=box.SIMPLE_HEAD)
+    table = Table(title="answer quality, all items", title_justify="left")
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for _, header in metrics:
         table.add_column(header, justify="right")
