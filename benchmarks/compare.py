@@ -8,6 +8,7 @@ from rich.console import Console
 
 from advisor.config import RunConfig
 from advisor.display import (
+    cost_table,
     details_table,
     learning_curve_table,
     make_progress,

@@ -19,3 +19,11 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
+
+
+def pytest_configure(config):
+    """Make `tests/tiny.py` importable as `tiny` from every test module."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))

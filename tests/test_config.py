@@ -1,0 +1,95 @@
+"""Config: every shipped profile validates; overrides are typed; mistakes are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.config import (
+    ALL_STRATEGIES,
+    RunConfig,
+    describe_fields,
+    list_profiles,
+    parse_override,
+    resolve_config,
+)
+from advisor.errors import ConfigError
+from strategies.registry import available_strategies
+
+
+@pytest.mark.parametrize("profile", list_profiles())
+def test_every_shipped_profile_validates(profile: str) -> None:
+    config = resolve_config(profile=profile)
+    assert config.profile == profile
+    assert config.strategies == list(ALL_STRATEGIES)
+
+
+def test_profiles_are_the_documented_three() -> None:
+    assert set(list_profiles()) == {"quick", "standard", "full"}
+
+
+def test_registry_and_default_strategies_agree() -> None:
+    assert set(available_strategies()) == set(ALL_STRATEGIES)
+
+
+def test_overrides_are_typed_and_layered(tmp_path: Path) -> None:
+    file = tmp_path / "run.yaml"
+    file.write_text("rag:\n  top_k: 5\nsft:\n  lora:\n    r: 4\n")
+    config = resolve_config(
+        profile="quick",
+        config_file=file,
+        settings={"strategies": ["rag"], "seeds": ["1", "2"]},
+        overrides=["rag.top_k=7", "sft.lr=1e-3", "generation.max_new_tokens=20"],
+    )
+    assert config.rag.top_k == 7  # override beats file
+    assert config.sft.lora.r == 4  # file beats profile and defaults
+    assert config.sft.lr == pytest.approx(1e-3)
+    assert config.seeds == [1, 2]
+    assert config.limit == 20  # from the quick profile
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "message"),
+    [
+        ("rag.top_k=many", "rag.top_k", "whole number"),
+        ("rag.topk=3", "rag.topk", "unknown setting"),
+        ("sft.epochs=-1", "sft", "positive"),
+        ("rag.chunking=words", "rag.chunking", "one of"),
+        ("strategies=prompt,rga", "strategies", "unknown strategy"),
+    ],
+)
+def test_bad_override_names_the_field(override: str, field: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        resolve_config(overrides=[override])
+    assert caught.value.field == field
+
+
+def test_unknown_strategy_suggests_the_closest() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(settings={"strategies": ["sft+ragg"]})
+    assert caught.value.hint == "did you mean 'sft+rag'?"
+
+
+def test_override_without_equals_is_refused() -> None:
+    with pytest.raises(ConfigError, match="not key=value"):
+        parse_override("rag.top_k")
+
+
+def test_bad_config_file_names_the_file_and_line(tmp_path: Path) -> None:
+    file = tmp_path / "bad.yaml"
+    file.write_text("rag:\n  top_k: [1\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(config_file=file)
+    assert caught.value.file == str(file) and caught.value.line is not None
+    file.write_text("rag:\n  top_k: three\n")
+    with pytest.raises(ConfigError) as caught:
+        resolve_config(config_file=file)
+    assert caught.value.file == str(file) and caught.value.field == "rag.top_k"
+
+
+def test_every_setting_has_help_text() -> None:
+    rows = describe_fields(RunConfig)
+    assert len(rows) > 20
+    missing = [key for key, _, text in rows if not text and key not in ("strategies",)]
+    assert missing == []
