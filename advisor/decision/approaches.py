@@ -1,0 +1,109 @@
+"""The approaches the engine ranks, their human names, and what each one costs to adopt.
+
+`EFFORT` orders approaches from least to most effort and money to build and keep
+running (no training < an index to maintain < a trained adapter < heavy
+training). It breaks ties in the rules ranking and defines "cheapest" when a
+benchmark run is the evidence, so it lives in one place.
+"""
+
+from __future__ import annotations
+
+APPROACHES: tuple[str, ...] = (
+    "prompt",
+    "fewshot",
+    "rag",
+    "sft",
+    "full_ft",
+    "sft+rag",
+    "cpt",
+    "scratch",
+)
+
+APPROACH_LABELS: dict[str, str] = {
+    "prompt": "Prompt engineering",
+    "fewshot": "Few-shot prompting",
+    "rag": "Retrieval-augmented generation (RAG)",
+    "sft": "Supervised fine-tuning (LoRA)",
+    "full_ft": "Full fine-tuning",
+    "sft+rag": "RAG + fine-tuning",
+    "cpt": "Continued pre-training",
+    "scratch": "Training from scratch",
+}
+
+# Least effort first: what a team has to build, pay for and maintain.
+EFFORT: tuple[str, ...] = (
+    "prompt",
+    "fewshot",
+    "rag",
+    "sft",
+    "sft+rag",
+    "cpt",
+    "full_ft",
+    "scratch",
+)
+
+EFFORT_NOTES: dict[str, str] = {
+    "prompt": "no training, nothing to maintain but the prompt",
+    "fewshot": "no training; a handful of examples in every prompt",
+    "rag": "no training; an index of the documents to keep current",
+    "sft": "a LoRA adapter to train (hours) and retrain when behaviour must change",
+    "sft+rag": "an adapter to train and an index to keep current",
+    "cpt": "self-supervised training on the raw corpus (GPU days)",
+    "full_ft": "every weight retrained: several GPUs and a copy of the model per version",
+    "scratch": "a new model: a cluster, a huge corpus and months",
+}
+
+# Sentences that describe each approach, for matching free-worded answer options
+# by embedding similarity when no keyword decides.
+APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "prompt": (
+        "Write clearer instructions in the prompt.",
+        "Use prompt engineering to tell the model how to answer.",
+        "Change the system prompt and the wording of the request.",
+    ),
+    "fewshot": (
+        "Include a few example questions and answers in the prompt.",
+        "Show the model sample inputs and outputs in the prompt (few-shot prompting).",
+    ),
+    "rag": (
+        "Retrieve relevant documents at query time and add them to the prompt.",
+        "Connect the model to a knowledge base and search it for each question.",
+        "Store the documents in a vector database and ground answers in them.",
+    ),
+    "sft": (
+        "Fine-tune the model on labeled input-output examples.",
+        "Train the model on prompt-completion pairs so it learns the task.",
+        "Customize the model with supervised training on curated examples.",
+    ),
+    "full_ft": (
+        "Update all of the model's weights with full fine-tuning on a large labeled dataset.",
+        "Retrain every parameter of the model on the labeled data.",
+    ),
+    "sft+rag": (
+        "Fine-tune the model and also retrieve documents at query time.",
+        "Combine a fine-tuned model with retrieval-augmented generation.",
+    ),
+    "cpt": (
+        "Continue pre-training the model on a large unlabeled domain corpus.",
+        "Further train the base model on raw domain text so it learns the vocabulary.",
+    ),
+    "scratch": (
+        "Build and pre-train a new foundation model from scratch.",
+        "Train a brand-new model from random initialization on a massive dataset.",
+    ),
+}
+
+# Benchmark strategy names are the approach names (a run never measures full_ft).
+MEASURABLE: frozenset[str] = frozenset(
+    {"prompt", "fewshot", "rag", "sft", "sft+rag", "cpt", "scratch"}
+)
+
+
+def label(approach: str) -> str:
+    """The human name of an approach (or the name itself for an unknown strategy)."""
+    return APPROACH_LABELS.get(approach, approach)
+
+
+def effort_rank(approach: str) -> int:
+    """Position in `EFFORT`; unknown strategies sort last."""
+    return EFFORT.index(approach) if approach in EFFORT else len(EFFORT)

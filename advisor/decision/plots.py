@@ -1,0 +1,152 @@
+"""The report's two plots of a benchmark run: score per strategy and item kind, and
+score against cost. matplotlib is imported inside the functions (the CLI must
+start instantly) and always with the non-interactive Agg backend.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from benchmarks.results import RunResults
+
+KIND_ORDER = ("seen", "unseen", "drift", "style", "out_of_scope")
+CHOSEN_COLOR = "#1b7f3b"
+OTHER_COLOR = "#4a6fa5"
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "svg.fonttype": "none", "figure.dpi": 110})
+    return plt
+
+
+def _metric(results: RunResults) -> str:
+    return results.primary_metric
+
+
+def score_by_kind(results: RunResults, chosen: str | None = None) -> Any:
+    """Grouped bars: the overall score and each item kind, per strategy (error bars: std over seeds)."""
+    plt = _pyplot()
+    metric = _metric(results)
+    names = list(results.strategies)
+    kinds = [k for k in KIND_ORDER if any(k in r.by_kind for r in results.strategies.values())]
+    groups = ["overall", *kinds]
+    fig, ax = plt.subplots(figsize=(7.2, 3.2))
+    width = 0.8 / max(len(groups), 1)
+    cmap = plt.get_cmap("tab10")
+    for g, group in enumerate(groups):
+        means, stds = [], []
+        for name in names:
+            result = results.strategies[name]
+            stat = (
+                result.overall.get(metric)
+                if group == "overall"
+                else result.by_kind.get(group, {}).get(metric)
+            )
+            means.append(stat.mean if stat else 0.0)
+            stds.append(stat.std if stat and stat.n > 1 else 0.0)
+        xs = [i + (g - (len(groups) - 1) / 2) * width for i in range(len(names))]
+        color = "#333333" if group == "overall" else cmap(g - 1)
+        ax.bar(
+            xs,
+            means,
+            width,
+            yerr=stds,
+            label=group.replace("_", "-"),
+            color=color,
+            capsize=2,
+            linewidth=0,
+        )
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels([f"{n} ★" if n == chosen else n for n in names])
+    ax.set_ylabel(metric)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"{metric} per strategy and item kind", fontsize=10)
+    ax.legend(ncol=len(groups), fontsize=7, loc="upper left", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def score_vs_cost(results: RunResults, chosen: str | None = None) -> Any:
+    """Two panels: score against one-time cost (train + prepare time) and against per-query latency."""
+    plt = _pyplot()
+    metric = _metric(results)
+    fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.9), sharey=True)
+    panels = (
+        (
+            "train + prepare time (s, log)",
+            lambda c: c.get("train_time_s", 0.0) + c.get("prepare_time_s", 0.0),
+        ),
+        ("latency per query (s)", lambda c: c.get("latency_s", 0.0)),
+    )
+    for ax, (xlabel, cost_of) in zip(axes, panels, strict=True):
+        for name, result in results.strategies.items():
+            stat = result.overall.get(metric) or result.score
+            x = cost_of(result.cost)
+            color = CHOSEN_COLOR if name == chosen else OTHER_COLOR
+            ax.errorbar(
+                x,
+                stat.mean,
+                yerr=stat.std if stat.n > 1 else 0,
+                fmt="o",
+                color=color,
+                capsize=2,
+                ms=5,
+            )
+            ax.annotate(name, (x, stat.mean), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.set_xlabel(xlabel)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(alpha=0.3)
+    axes[0].set_xscale("symlog", linthresh=1.0)
+    axes[0].set_ylabel(metric)
+    axes[0].set_ylim(0, 1.05)
+    fig.suptitle(f"{metric} against cost (green: recommended)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def figures(results: RunResults, chosen: str | None = None) -> dict[str, Any]:
+    """name → figure, in report order."""
+    return {
+        "score_by_kind": score_by_kind(results, chosen),
+        "score_vs_cost": score_vs_cost(results, chosen),
+    }
+
+
+def to_bytes(fig: Any, fmt: str) -> bytes:
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer, format=fmt, bbox_inches="tight", metadata={"Date": None} if fmt == "svg" else None
+    )
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def svg_plots(results: RunResults, chosen: str | None = None) -> dict[str, str]:
+    """Inline SVG text for each plot (for the standalone HTML report)."""
+    out = {}
+    for name, fig in figures(results, chosen).items():
+        svg = to_bytes(fig, "svg").decode("utf-8")
+        out[name] = svg[svg.index("<svg") :]
+    return out
+
+
+def write_png_plots(
+    results: RunResults, folder: Path, chosen: str | None = None
+) -> dict[str, Path]:
+    """PNG files for each plot in `folder` (for the Markdown report)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, fig in figures(results, chosen).items():
+        path = folder / f"{name}.png"
+        path.write_bytes(to_bytes(fig, "png"))
+        paths[name] = path
+    return paths

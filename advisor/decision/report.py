@@ -1,0 +1,407 @@
+"""The recommendation report: in the terminal (rich), as Markdown, and as standalone HTML.
+
+All three show the same sections, built from the same helpers: the headline,
+what was understood (free text), the scenario, the ranked table, why the top
+approach won and what would change it, and — with a benchmark run — the
+measured table and two plots.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from advisor.decision.approaches import label
+from advisor.decision.recommendation import (
+    NOT_ADVISED,
+    RECOMMENDED,
+    VIABLE,
+    ApproachVerdict,
+    Recommendation,
+)
+from advisor.decision.scenario import SCENARIO_SPACE, describe, format_value
+
+if TYPE_CHECKING:
+    from benchmarks.results import RunResults
+
+VERDICT_STYLE = {RECOMMENDED: "bold green", VIABLE: "yellow", NOT_ADVISED: "red"}
+KIND_COLUMNS = ("seen", "unseen", "drift", "style", "out_of_scope")
+SHOW_CHANGES_FOR = 3  # approaches whose "what would change" the report lists
+
+
+# ---------------------------------------------------------------- shared content
+
+
+def headline(rec: Recommendation) -> str:
+    top = rec.top
+    if rec.evidence is not None and rec.evidence.chosen is None:
+        return f"No measured strategy meets the constraints; by the rules: {top.label}"
+    return f"Recommended: {top.label} ({top.approach})"
+
+
+def why_lines(verdict: ApproachVerdict) -> list[str]:
+    """The reasons for one approach, evidence first, then the rules for and against it."""
+    lines = list(verdict.reasons)
+    lines += [f"{r.rationale} [{r.id}, {r.effect_text}]" for r in verdict.for_]
+    lines += [f"Against: {r.rationale} [{r.id}, {r.effect_text}]" for r in verdict.against[:3]]
+    return lines
+
+
+def change_rows(rec: Recommendation) -> list[tuple[str, str]]:
+    rows = []
+    for verdict in rec.ranking[:SHOW_CHANGES_FOR]:
+        for change in verdict.would_change:
+            rows.append((verdict.approach, change))
+    return rows
+
+
+def _measured_cell(verdict: ApproachVerdict) -> str:
+    m = verdict.measured
+    if m is None:
+        return "—"
+    return f"{m.mean:.2f} ± {m.std:.2f}" if m.n_seeds > 1 else f"{m.mean:.2f}"
+
+
+def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the measured table, in ranking order."""
+    assert rec.evidence is not None
+    results = rec.evidence.results
+    kinds = [k for k in KIND_COLUMNS if any(k in r.by_kind for r in results.strategies.values())]
+    header = [
+        "strategy",
+        rec.evidence.metric,
+        "noise band",
+        *[k.replace("_", "-") for k in kinds],
+        "train s",
+        "latency s",
+        "prompt tok",
+        "$/1k q",
+        "status",
+    ]
+    rows = []
+    for verdict in rec.ranking:
+        m = verdict.measured
+        if m is None:
+            continue
+        cost = m.cost
+        rows.append(
+            [
+                verdict.approach,
+                _measured_cell(verdict),
+                f"{m.band:.2f}",
+                *[f"{m.by_kind[k]:.2f}" if k in m.by_kind else "—" for k in kinds],
+                _num(cost.get("train_time_s"), "{:.0f}"),
+                _num(cost.get("latency_s"), "{:.2f}"),
+                _num(cost.get("prompt_tokens"), "{:.0f}"),
+                _num(cost.get("cost_per_1k_queries_usd"), "{:.3f}"),
+                m.status,
+            ]
+        )
+    return header, rows
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _understood_rows(rec: Recommendation) -> list[tuple[str, str, str]]:
+    return [
+        (SCENARIO_SPACE[u.field].label, format_value(u.field, u.value), f"“{u.phrase}” ({u.how})")
+        for u in rec.understood
+    ]
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def render_recommendation(
+    rec: Recommendation, console: Console, *, show_rules: bool = True
+) -> None:
+    """Print the report with rich (used by `advisor recommend` and at the end of `advisor compare`)."""
+    top = rec.top
+    body = [Text(top.headline_reason)]
+    if rec.evidence is not None:
+        body.append(
+            Text(f"Evidence: run {rec.evidence.run_id} (task {rec.evidence.task}).", style="dim")
+        )
+    console.print(
+        Panel(Group(*body), title=headline(rec), title_align="left", border_style="green")
+    )
+    if rec.understood:
+        console.print(_table("What I understood", ("fact", "value", "from"), _understood_rows(rec)))
+    scenario_rows = describe(rec.scenario)
+    if scenario_rows:
+        console.print(_table("Scenario", ("fact", "value"), scenario_rows))
+    elif rec.source != "run":
+        console.print("[dim]Scenario: nothing known; every field is at its default.[/]")
+    console.print(_ranking_table(rec))
+    console.print(f"[bold]Why {top.approach}[/]")
+    for line in why_lines(top) if show_rules else top.reasons:
+        console.print(f"  • {line}", highlight=False)
+    changes = change_rows(rec)
+    if changes:
+        console.print(_table("What would change the verdict", ("approach", "change"), changes))
+    if rec.evidence is not None:
+        header, rows = evidence_rows(rec)
+        console.print(_table(f"Measured: run {rec.evidence.run_id}", header, rows))
+        console.print(
+            f"[dim]{rec.evidence.cost_basis}. Noise band: std over seeds, else the binomial "
+            "standard error over items.[/]",
+            highlight=False,
+        )
+    for note in rec.notes:
+        console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def _table(title: str, header: tuple[str, ...] | list[str], rows: list) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", show_lines=False)
+    for column in header:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _ranking_table(rec: Recommendation) -> Table:
+    measured = rec.evidence is not None
+    header = ["#", "approach", "verdict", "rules score", *(["measured"] if measured else []), "why"]
+    table = Table(title="Ranking", title_justify="left", title_style="bold")
+    for column in header:
+        table.add_column(column, overflow="fold", ratio=4 if column == "why" else None)
+    for i, verdict in enumerate(rec.ranking, start=1):
+        cells = [
+            str(i),
+            verdict.label,
+            Text(verdict.verdict, style=VERDICT_STYLE[verdict.verdict]),
+            f"{verdict.score:+.1f}",
+        ]
+        if measured:
+            cells.append(_measured_cell(verdict))
+        cells.append(verdict.headline_reason)
+        table.add_row(*cells)
+    return table
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def _md_table(header: list[str] | tuple[str, ...], rows: list) -> str:
+    def cell(value: str) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def to_markdown(
+    rec: Recommendation, plots_dir: Path | None = None, plots_link: str | None = None
+) -> str:
+    """The report as Markdown. With evidence and `plots_dir`, the plots are written there as PNG
+    and linked (relative to `plots_link`, default the folder name)."""
+    top = rec.top
+    out = [f"# {headline(rec)}", "", top.headline_reason, ""]
+    if rec.evidence is not None:
+        out += [
+            f"Evidence: benchmark run `{rec.evidence.run_id}` (task `{rec.evidence.task}`).",
+            "",
+        ]
+    if rec.understood:
+        out += [
+            "## What I understood",
+            "",
+            _md_table(("fact", "value", "from"), _understood_rows(rec)),
+            "",
+        ]
+    if describe(rec.scenario):
+        out += ["## Scenario", "", _md_table(("fact", "value"), describe(rec.scenario)), ""]
+    measured = rec.evidence is not None
+    header = ["#", "approach", "verdict", "rules score", *(["measured"] if measured else []), "why"]
+    rows = [
+        [
+            str(i),
+            v.label,
+            f"**{v.verdict}**" if v.verdict == RECOMMENDED else v.verdict,
+            f"{v.score:+.1f}",
+            *([_measured_cell(v)] if measured else []),
+            v.headline_reason,
+        ]
+        for i, v in enumerate(rec.ranking, 1)
+    ]
+    out += ["## Ranking", "", _md_table(header, rows), "", f"## Why {top.approach}", ""]
+    out += [f"- {line}" for line in why_lines(top)] + [""]
+    if change_rows(rec):
+        out += [
+            "## What would change the verdict",
+            "",
+            _md_table(("approach", "change"), change_rows(rec)),
+            "",
+        ]
+    if rec.evidence is not None:
+        header, rows = evidence_rows(rec)
+        out += [
+            f"## Measured (run `{rec.evidence.run_id}`)",
+            "",
+            _md_table(header, rows),
+            "",
+            f"{rec.evidence.cost_basis}. Noise band: std over seeds, else the binomial standard error over items.",
+            "",
+        ]
+        if plots_dir is not None:
+            from advisor.decision.plots import write_png_plots
+
+            paths = write_png_plots(rec.evidence.results, plots_dir, rec.evidence.chosen)
+            link = plots_link if plots_link is not None else plots_dir.name
+            out += [
+                f"![{name.replace('_', ' ')}]({link}/{path.name})" for name, path in paths.items()
+            ] + [""]
+    out += [f"> note: {n}" for n in rec.notes]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------- html
+
+CSS = """
+:root { --ok: #1b7f3b; --mid: #9a6700; --no: #b42318; --ink: #1f2328; --muted: #59636e; --line: #d0d7de; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+       max-width: 1000px; margin: 2rem auto; padding: 0 1.25rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .4rem; }
+h2 { font-size: 1.1rem; margin: 1.6rem 0 .5rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; }
+.lead { font-size: 1.05rem; margin: .2rem 0 .4rem; }
+.meta { color: var(--muted); font-size: .85rem; }
+.hero { border-left: 5px solid var(--ok); background: #f3faf5; padding: .8rem 1rem; border-radius: 4px; }
+table { border-collapse: collapse; width: 100%; margin: .3rem 0 .6rem; font-size: .86rem; }
+th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
+th { background: #f6f8fa; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.badge { display: inline-block; padding: .05rem .45rem; border-radius: 999px; font-size: .78rem; font-weight: 600;
+         white-space: nowrap; border: 1px solid currentColor; }
+.recommended { color: var(--ok); } .viable { color: var(--mid); } .not-advised { color: var(--no); }
+tr.top td { background: #f3faf5; }
+ul { margin: .3rem 0; padding-left: 1.2rem; } li { margin: .15rem 0; }
+code, .rule { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; color: var(--muted); }
+figure { margin: .6rem 0; } figure svg { width: 100%; height: auto; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { margin: 0; max-width: none; padding: 0; font-size: 10.5pt; }
+  h2 { break-after: avoid; } table, figure, .hero { break-inside: avoid; }
+  tr { break-inside: avoid; } .hero, tr.top td, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value))
+
+
+def _html_table(
+    header, rows, numeric: set[int] | None = None, classes: list[str] | None = None
+) -> str:
+    numeric = numeric or set()
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = []
+    for r, row in enumerate(rows):
+        cls = f' class="{classes[r]}"' if classes and classes[r] else ""
+        cells = "".join(
+            f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
+            for i, c in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="badge {verdict.replace(" ", "-")}">{_esc(verdict)}</span>'
+
+
+def to_html(rec: Recommendation, title: str = "advisor recommendation") -> str:
+    """A standalone HTML page (inline CSS and SVG plots) that reads well on screen and on paper."""
+    top = rec.top
+    parts = [
+        f'<div class="hero"><h1>{_esc(headline(rec))}</h1><p class="lead">{_esc(top.headline_reason)}</p>'
+    ]
+    if rec.evidence is not None:
+        parts.append(
+            f'<p class="meta">Evidence: benchmark run <code>{_esc(rec.evidence.run_id)}</code> '
+            f"(task <code>{_esc(rec.evidence.task)}</code>)</p>"
+        )
+    parts.append("</div>")
+    if rec.understood:
+        rows = [[_esc(a), _esc(b), _esc(c)] for a, b, c in _understood_rows(rec)]
+        parts += ["<h2>What I understood</h2>", _html_table(("fact", "value", "from"), rows)]
+    if describe(rec.scenario):
+        rows = [[_esc(a), _esc(b)] for a, b in describe(rec.scenario)]
+        parts += ["<h2>Scenario</h2>", _html_table(("fact", "value"), rows)]
+    parts += [
+        "<h2>Ranking</h2>",
+        _html_ranking(rec),
+        f"<h2>Why {_esc(label(top.approach))}</h2>",
+        "<ul>",
+    ]
+    parts += [f"<li>{_esc(line)}</li>" for line in why_lines(top)] + ["</ul>"]
+    if change_rows(rec):
+        rows = [[_esc(a), _esc(c)] for a, c in change_rows(rec)]
+        parts += [
+            "<h2>What would change the verdict</h2>",
+            _html_table(("approach", "change"), rows),
+        ]
+    if rec.evidence is not None:
+        parts += _html_evidence(rec)
+    parts += [f'<p class="meta">note: {_esc(n)}</p>' for n in rec.notes]
+    parts.append(
+        "<footer>Generated by <code>advisor recommend</code>. Scores are points from the rules in "
+        "<code>advisor/decision/rules.yaml</code>; measured numbers come from the benchmark run.</footer>"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_esc(title)}</title>'
+        f"<style>{CSS}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    )
+
+
+def _html_ranking(rec: Recommendation) -> str:
+    measured = rec.evidence is not None
+    header = ["#", "approach", "verdict", "rules score", *(["measured"] if measured else []), "why"]
+    rows, classes = [], []
+    for i, v in enumerate(rec.ranking, start=1):
+        rows.append(
+            [
+                str(i),
+                _esc(v.label),
+                _badge(v.verdict),
+                f"{v.score:+.1f}",
+                *([_esc(_measured_cell(v))] if measured else []),
+                _esc(v.headline_reason),
+            ]
+        )
+        classes.append("top" if i == 1 else "")
+    return _html_table(header, rows, numeric={0, 3, 4} if measured else {0, 3}, classes=classes)
+
+
+def _html_evidence(rec: Recommendation) -> list[str]:
+    from advisor.decision.plots import svg_plots
+
+    assert rec.evidence is not None
+    header, rows = evidence_rows(rec)
+    numeric = set(range(1, len(header) - 1))
+    parts = [
+        f"<h2>Measured: run {_esc(rec.evidence.run_id)}</h2>",
+        _html_table(header, [[_esc(c) for c in row] for row in rows], numeric=numeric),
+        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. Noise band: std over seeds, else the binomial '
+        "standard error over items.</p>",
+    ]
+    for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
+        parts.append(f'<figure aria-label="{_esc(name)}">{svg}</figure>')
+    return parts
+
+
+def evidence_results(rec: Recommendation) -> RunResults | None:
+    return rec.evidence.results if rec.evidence is not None else None
