@@ -338,7 +338,11 @@ def build_train_records(table: Table) -> list[TrainRecord]:
 
 
 def build_test_records(table: Table) -> list[TestRecord]:
-    """Every test item, grouped by kind in the order seen, unseen, style, out_of_scope, drift."""
+    """Every test item, the kinds interleaved so that any prefix samples all of them.
+
+    The harness's `--limit N` scores the first N items: a smoke run should still
+    meet an unseen, a style, an out-of-scope and a drift question.
+    """
     by_kind: dict[str, list[TestRecord]] = {
         kind: [] for kind in ("seen", "unseen", "style", "out_of_scope", "drift")
     }
@@ -376,7 +380,8 @@ def build_test_records(table: Table) -> list[TestRecord]:
         by_kind["out_of_scope"].append(
             TestRecord("out_of_scope", "out_of_scope", question, table.decline, ())
         )
-    return [record for records in by_kind.values() for record in records]
+    groups = list(by_kind.values())
+    return [group[i] for i in range(max(map(len, groups))) for group in groups if i < len(group)]
 
 
 def build_test_rows(records: Sequence[TestRecord]) -> list[dict[str, Any]]:
