@@ -1,0 +1,138 @@
+"""`sft` and `sft+rag`: LoRA fine-tuning on train.jsonl, answering without or with retrieval.
+
+`sft` teaches the model the task's answers in the task's conversation format
+(system message + user question → assistant answer, loss on the answer and its
+end token only) and answers the test questions the same way.
+
+`sft+rag` answers with retrieved passages in the system message, as `rag` does.
+By default it reuses the adapter `sft` trained in the same run (found in
+`ctx.shared` under the fingerprint of config, data and seed, or saved in the run
+folder; trained here when absent). With `rag.train_with_context` it trains its
+own adapter RAFT-style instead: every training question carries the passages
+retrieved for it, so the model learns to read the context it will be given.
+Those passages come from the corpus as it was at training time (v1), never the
+drifted one: training on v2 passages next to v1 answers would teach the model to
+ignore its context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from strategies.prompting import answers_from, chat, generate_answers
+from strategies.protocol import Answer, PrepareReport, StrategyContext
+from strategies.training import (
+    build_sft_examples,
+    examples_digest,
+    fingerprint,
+    lora_adapter,
+    select_examples,
+    train_batch_size,
+)
+
+
+def sft_adapter(
+    ctx: StrategyContext, *, train_limit: int | None = None, with_context: bool = False
+) -> tuple[Any, Any, PrepareReport]:
+    """The SFT adapter for this run's config, data and seed (see `lora_adapter`)."""
+    config = ctx.config.sft
+    chosen = select_examples(ctx.task.train, train_limit, ctx.seed)
+    tokenizer = ctx.models.tokenizer()
+    contexts = _training_contexts(ctx, chosen) if with_context else None
+    examples, skipped = build_sft_examples(
+        ctx.task, tokenizer, chosen, config.max_length, contexts=contexts
+    )
+    if not examples:
+        raise ValueError(
+            f"no training example fits sft.max_length={config.max_length} tokens: raise it"
+        )
+    key = "sft-adapter:" + fingerprint(
+        kind="sft",
+        config=dataclasses.asdict(config),
+        batch_size=train_batch_size(config.batch_size, ctx.device),
+        with_context=with_context,
+        top_k=ctx.config.rag.top_k if with_context else None,
+        seed=ctx.seed,
+        model=ctx.models.generator_spec,
+        dtype=ctx.device.dtype,
+        data=examples_digest(examples),
+    )
+    details = {
+        "train_examples": len(chosen),
+        "skipped_too_long": skipped,
+        "train_limit": train_limit,
+        "with_context": with_context,
+    }
+    return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
+
+
+def _training_contexts(ctx: StrategyContext, chosen: Sequence[Any]) -> list[list[Any]]:
+    """Passages retrieved for each training question from the training-time corpus (v1).
+
+    Built with a private `shared` dict: `build_retriever` caches by task content,
+    which does not tell v1 from v2, and the run's shared retriever must stay v2.
+    """
+    from strategies.retrieval import build_retriever
+
+    as_trained = dataclasses.replace(
+        ctx, task=dataclasses.replace(ctx.task, corpus_v2=None), shared={}
+    )
+    retriever = build_retriever(as_trained)
+    return retriever.search([example.question for example in chosen], ctx.config.rag.top_k)
+
+
+class SftStrategy:
+    """LoRA fine-tuning on train.jsonl; answers from what the adapter learned."""
+
+    name = "sft"
+
+    def __init__(self, train_limit: int | None = None) -> None:
+        self.train_limit = train_limit
+        self._ctx: StrategyContext | None = None
+
+    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        self._ctx = ctx
+        self.model, self.tokenizer, report = sft_adapter(ctx, train_limit=self.train_limit)
+        return report
+
+    def answer(self, questions: Sequence[str]) -> list[Answer]:
+        if self._ctx is None:
+            raise RuntimeError(f"{self.name}: answer() called before prepare()")
+        ctx = self._ctx
+        conversations = [chat(ctx.task, question) for question in questions]
+        return answers_from(generate_answers(ctx, self.model, self.tokenizer, conversations))
+
+
+class SftRagStrategy:
+    """The SFT adapter answering with retrieved passages (and citing them)."""
+
+    name = "sft+rag"
+
+    def __init__(self, train_limit: int | None = None) -> None:
+        self.train_limit = train_limit
+        self._ctx: StrategyContext | None = None
+
+    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        from strategies.retrieval import build_retriever
+
+        self._ctx = ctx
+        with_context = bool(getattr(ctx.config.rag, "train_with_context", False))
+        self.model, self.tokenizer, report = sft_adapter(
+            ctx, train_limit=self.train_limit, with_context=with_context
+        )
+        self.retriever = build_retriever(ctx)
+        return report
+
+    def answer(self, questions: Sequence[str]) -> list[Answer]:
+        if self._ctx is None:
+            raise RuntimeError(f"{self.name}: answer() called before prepare()")
+        ctx = self._ctx
+        passages = self.retriever.search(list(questions), ctx.config.rag.top_k)
+        conversations = [
+            chat(ctx.task, question, context_passages=found)
+            for question, found in zip(questions, passages, strict=True)
+        ]
+        generations = generate_answers(ctx, self.model, self.tokenizer, conversations)
+        return answers_from(generations, passages)

@@ -1,0 +1,649 @@
+"""Shared training code for the strategies that train: `sft`, `sft+rag`, `cpt`, `scratch`.
+
+Free functions around one visible loop (`train`), in the torchtune / nanoGPT
+spirit: no trainer class, every step readable top to bottom.
+
+- Examples. An SFT example is the conversation the model will be asked at test
+  time (`strategies.prompting.chat`: system message + user question), rendered
+  with the chat template up to the assistant's turn, then the answer and the
+  end-of-turn token. The prompt and the answer are encoded separately, exactly
+  as generation encodes the prompt and then produces tokens, so training and
+  inference see the same token boundaries. Labels are built explicitly: -100 on
+  the prompt, the answer tokens and the closing `<|im_end|>` learned. (SmolLM2
+  pads with that same token, so a collator that masks the pad token would mask
+  every end token and the model would never learn to stop.)
+- Batches. Length-grouped: examples are shuffled with the seed, sorted by length
+  inside groups of a few batches, cut into batches and the batches shuffled, so
+  a batch holds similar lengths and wastes little padding.
+- Loss. The LM head (49,152 x 576 for SmolLM2) is a large share of the compute;
+  `causal_lm_loss` runs the transformer trunk, gathers the positions that carry
+  a loss (the answer tokens for SFT) and projects only those. Measured as the
+  single biggest CPU saving (see benchmarks/perf/train_throughput.py).
+- Optimisation. AdamW, linear warm-up then cosine decay, gradient clipping,
+  bf16 autocast only when the device's dtype is bfloat16 (a GPU, or a CPU with
+  native bf16: emulated bf16 is slower than fp32).
+- Persistence. The adapter is saved with `save_pretrained` next to
+  `train_log.json` (loss per step, tokens/s, wall time, and a fingerprint of
+  what produced it), the log written last: a folder with both is complete, and a
+  resumed run with the same fingerprint loads it instead of training again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+
+from strategies.generation import render_prompt
+from strategies.prompting import chat
+
+if TYPE_CHECKING:
+    from advisor.config import LoraConfig, TrainConfig
+    from advisor.runtime import DeviceInfo
+    from advisor.tasks import Document, Task, TrainExample
+    from strategies.protocol import (
+        Passage,
+        PrepareReport,
+        ProgressCallback,
+        StrategyContext,
+    )
+
+IGNORE_INDEX = -100
+ADAPTER_DIR = "adapter"
+TRAIN_LOG = "train_log.json"
+LOG_FORMAT = 1  # bump when the fingerprint or the saved layout changes
+
+
+# ---------------------------------------------------------------- examples
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training sequence: token ids and their labels (-100 where no loss is taken)."""
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    @property
+    def loss_tokens(self) -> int:
+        return sum(1 for label in self.labels[1:] if label != IGNORE_INDEX)
+
+
+def end_of_turn_id(tokenizer: Any) -> int:
+    """The token that closes an assistant turn (`<|im_end|>`), else the EOS token."""
+    if "<|im_end|>" in tokenizer.get_vocab():
+        return tokenizer.convert_tokens_to_ids("<|im_end|>")
+    return tokenizer.eos_token_id
+
+
+def pad_id(tokenizer: Any) -> int:
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def conversation_for(
+    task: Task, example: TrainExample, context_passages: Sequence[Passage] | None = None
+) -> list[dict[str, str]]:
+    """The conversation an example's answer replies to, built as test questions are.
+
+    `chat(task, question)` gives the system message and the final question; any
+    earlier turns of a multi-turn example go between them.
+    """
+    conversation = chat(task, example.question, context_passages=context_passages)
+    last_user = max(i for i, m in enumerate(example.messages) if m["role"] == "user")
+    earlier = [dict(m) for m in example.messages[:last_user]]
+    if earlier:
+        conversation = conversation[:-1] + earlier + conversation[-1:]
+    return conversation
+
+
+def sft_example(
+    tokenizer: Any, conversation: Sequence[dict[str, str]], answer: str, max_length: int
+) -> Example | None:
+    """Prompt (no loss) + answer + end-of-turn (loss), cut to `max_length` tokens.
+
+    Returns None when the prompt alone fills `max_length` (nothing left to learn).
+    """
+    prompt_ids = tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)[
+        "input_ids"
+    ]
+    answer_ids = [
+        *tokenizer(answer, add_special_tokens=False)["input_ids"],
+        end_of_turn_id(tokenizer),
+    ]
+    if len(prompt_ids) >= max_length:
+        return None
+    answer_ids = answer_ids[: max_length - len(prompt_ids)]
+    return Example(
+        input_ids=tuple(prompt_ids + answer_ids),
+        labels=tuple([IGNORE_INDEX] * len(prompt_ids) + answer_ids),
+    )
+
+
+def build_sft_examples(
+    task: Task,
+    tokenizer: Any,
+    train: Sequence[TrainExample],
+    max_length: int,
+    contexts: Sequence[Sequence[Passage]] | None = None,
+) -> tuple[list[Example], int]:
+    """SFT examples for `train` (optionally with retrieved passages per example),
+    and how many were skipped because their prompt alone exceeds `max_length`."""
+    examples, skipped = [], 0
+    for i, item in enumerate(train):
+        context = contexts[i] if contexts is not None else None
+        example = sft_example(
+            tokenizer, conversation_for(task, item, context), item.answer, max_length
+        )
+        if example is None:
+            skipped += 1
+        else:
+            examples.append(example)
+    return examples, skipped
+
+
+def corpus_examples(
+    tokenizer: Any, documents: Sequence[Document], max_length: int
+) -> list[Example]:
+    """Raw documents cut into windows of at most `max_length` tokens, loss everywhere.
+
+    Each document is windowed on its own, so a window never spans two documents.
+    """
+    examples = []
+    for document in documents:
+        ids = tokenizer(document.text, add_special_tokens=False)["input_ids"]
+        for start in range(0, len(ids), max_length):
+            window = ids[start : start + max_length]
+            if len(window) >= 2:
+                examples.append(Example(tuple(window), tuple(window)))
+    return examples
+
+
+def select_examples(
+    train: Sequence[TrainExample], limit: int | None, seed: int
+) -> list[TrainExample]:
+    """The first `limit` examples of a seeded permutation (all when limit is None).
+
+    A prefix of one permutation, so for one seed the smaller learning-curve sets
+    are subsets of the larger ones; the file order is kept inside the selection.
+    """
+    if limit is None or limit >= len(train):
+        return list(train)
+    order = list(range(len(train)))
+    random.Random(seed).shuffle(order)
+    return [train[i] for i in sorted(order[:limit])]
+
+
+# ---------------------------------------------------------------- batches
+
+
+def length_grouped_batches(
+    lengths: Sequence[int], batch_size: int, *, seed: int, group_batches: int = 8
+) -> list[list[int]]:
+    """Index batches of similar lengths, in a seeded random order.
+
+    Shuffle, sort by length inside groups of `group_batches` batches, cut into
+    batches, shuffle the batches: little padding, yet every epoch differs.
+    """
+    rng = random.Random(seed)
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    group = batch_size * group_batches
+    batches: list[list[int]] = []
+    for start in range(0, len(order), group):
+        chunk = sorted(order[start : start + group], key=lambda i: -lengths[i])
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(examples: Sequence[Example], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded `input_ids`, `attention_mask` and `labels` (-100 on padding)."""
+    width = max(len(e) for e in examples)
+    input_ids = torch.full((len(examples), width), pad_token_id, dtype=torch.long)
+    labels = torch.full((len(examples), width), IGNORE_INDEX, dtype=torch.long)
+    attention_mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for row, example in enumerate(examples):
+        n = len(example)
+        input_ids[row, :n] = torch.tensor(example.input_ids)
+        labels[row, :n] = torch.tensor(example.labels)
+        attention_mask[row, :n] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+
+
+def planned_steps(n_examples: int, batch_size: int, epochs: float, max_steps: int = 0) -> int:
+    """Optimizer steps for `epochs` passes (fractions allowed), capped by `max_steps`."""
+    steps = max(1, math.ceil(epochs * math.ceil(n_examples / batch_size)))
+    return min(steps, max_steps) if max_steps > 0 else steps
+
+
+def epoch_batches(
+    examples: Sequence[Example], batch_size: int, *, seed: int, steps: int, pad_token_id: int
+) -> Iterator[dict[str, torch.Tensor]]:
+    """`steps` collated batches: length-grouped epochs, reshuffled each epoch."""
+    lengths = [len(e) for e in examples]
+    done, epoch = 0, 0
+    while done < steps:
+        for indices in length_grouped_batches(lengths, batch_size, seed=seed * 1_000 + epoch):
+            if done == steps:
+                return
+            yield collate([examples[i] for i in indices], pad_token_id)
+            done += 1
+        epoch += 1
+
+
+# ---------------------------------------------------------------- loss
+
+
+def trunk_and_head(model: Any) -> tuple[Callable[..., torch.Tensor], torch.nn.Module]:
+    """(hidden-states function, LM head) of a causal LM, through a peft wrapper.
+
+    Hugging Face models: the decoder (`get_decoder()`, final norm included) and
+    `get_output_embeddings()`; LoRA layers sit inside the decoder, so calling it
+    directly trains them. The from-scratch model offers `forward_hidden` and
+    `lm_head` itself.
+    """
+    if hasattr(model, "forward_hidden"):
+        return model.forward_hidden, model.lm_head
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = base.get_decoder()
+
+    def hidden(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        output = decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+        return output.last_hidden_state
+
+    return hidden, base.get_output_embeddings()
+
+
+def causal_lm_loss(
+    model: Any, batch: dict[str, torch.Tensor], *, head_on_loss_positions: bool = True
+) -> torch.Tensor:
+    """Mean next-token cross-entropy over the positions whose label is not -100.
+
+    With `head_on_loss_positions` the LM head projects only those positions
+    (the same loss, a fraction of the head's compute when few positions carry
+    a loss); without it, the head runs everywhere as a plain forward would.
+    """
+    hidden_fn, head = trunk_and_head(model)
+    hidden = hidden_fn(batch["input_ids"], batch["attention_mask"])[:, :-1]
+    targets = batch["labels"][:, 1:]
+    if head_on_loss_positions:
+        keep = targets != IGNORE_INDEX
+        logits = head(hidden[keep])
+        return F.cross_entropy(logits.float(), targets[keep])
+    logits = head(hidden)
+    return F.cross_entropy(
+        logits.float().reshape(-1, logits.size(-1)),
+        targets.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+    )
+
+
+# ---------------------------------------------------------------- the loop
+
+
+@dataclass
+class TrainLog:
+    """What a training run did: loss per step, throughput, wall time."""
+
+    steps: list[dict[str, float]] = field(default_factory=list)
+    train_time_s: float = 0.0
+    tokens: int = 0  # real (non-padding) tokens seen
+    loss_tokens: int = 0  # tokens that carried a loss
+    planned_steps: int = 0
+    device: str = ""
+    dtype: str = ""
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.train_time_s if self.train_time_s > 0 else 0.0
+
+    @property
+    def first_loss(self) -> float:
+        return self._mean_loss(self.steps[: self._window()])
+
+    @property
+    def last_loss(self) -> float:
+        return self._mean_loss(self.steps[-self._window() :])
+
+    def _window(self) -> int:
+        return max(1, min(5, len(self.steps) // 5))
+
+    @staticmethod
+    def _mean_loss(steps: list[dict[str, float]]) -> float:
+        return sum(s["loss"] for s in steps) / len(steps) if steps else float("nan")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "steps": len(self.steps),
+            "train_time_s": round(self.train_time_s, 2),
+            "tokens": self.tokens,
+            "loss_tokens": self.loss_tokens,
+            "tokens_per_s": round(self.tokens_per_s, 1),
+            "loss_first": round(self.first_loss, 4),
+            "loss_last": round(self.last_loss, 4),
+            "device": self.device,
+            "dtype": self.dtype,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainLog:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def warmup_cosine(step: int, *, warmup: int, total: int, min_ratio: float = 0.0) -> float:
+    """LR multiplier: linear warm-up to 1 over `warmup` steps, then cosine to `min_ratio`."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def make_optimizer(
+    model: torch.nn.Module, lr: float, weight_decay: float, betas: tuple[float, float]
+) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters; matrices decay, vectors (norms, biases) do not."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in trainable if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in trainable if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    groups = [g for g in groups if g["params"]]
+    kwargs: dict[str, Any] = {"lr": lr, "betas": betas}
+    if any(p.is_cuda for p in trainable):
+        kwargs["fused"] = True
+    return torch.optim.AdamW(groups, **kwargs)
+
+
+def autocast(device: DeviceInfo) -> contextlib.AbstractContextManager:
+    """bf16 autocast when the device computes in bf16, else nothing."""
+    if device.dtype != "bfloat16":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type="cuda" if device.is_cuda else "cpu", dtype=torch.bfloat16)
+
+
+def train(
+    model: torch.nn.Module,
+    batches: Iterator[dict[str, torch.Tensor]],
+    *,
+    steps: int,
+    lr: float,
+    device: DeviceInfo,
+    warmup_ratio: float = 0.1,
+    weight_decay: float = 0.0,
+    betas: tuple[float, float] = (0.9, 0.999),
+    min_lr_ratio: float = 0.0,
+    grad_clip: float = 1.0,
+    loss_fn: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor] = causal_lm_loss,
+    advance: ProgressCallback | None = None,
+) -> TrainLog:
+    """Train `model`'s trainable parameters for `steps` batches; returns the log.
+
+    The model is left in eval mode. A non-finite loss stops training with an error
+    rather than saving a broken adapter.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("the model has no trainable parameters")
+    optimizer = make_optimizer(model, lr, weight_decay, betas)
+    warmup = math.ceil(warmup_ratio * steps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: warmup_cosine(s, warmup=warmup, total=steps, min_ratio=min_lr_ratio)
+    )
+    log = TrainLog(planned_steps=steps, device=device.device, dtype=device.dtype)
+    model.train()
+    began = time.perf_counter()
+    for step, batch in enumerate(batches):
+        if step == steps:
+            break
+        batch = {name: tensor.to(device.device) for name, tensor in batch.items()}
+        step_began = time.perf_counter()
+        with autocast(device):
+            loss = loss_fn(model, batch)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        current_lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss_value = loss.item()  # also waits for the GPU, so the step timing is real
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"training diverged: loss {loss_value} at step {step + 1}")
+        seconds = time.perf_counter() - step_began
+        tokens = int(batch["attention_mask"].sum())
+        log.tokens += tokens
+        log.loss_tokens += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+        log.steps.append(
+            {
+                "step": step + 1,
+                "loss": round(loss_value, 5),
+                "lr": current_lr,
+                "tokens": tokens,
+                "seconds": round(seconds, 4),
+            }
+        )
+        if advance is not None:
+            advance(1, {"loss": round(loss_value, 4), "tok/s": round(tokens / seconds)})
+    log.train_time_s = time.perf_counter() - began
+    model.eval()
+    return log
+
+
+# ---------------------------------------------------------------- LoRA, saving, resuming
+
+
+def add_lora(model: Any, lora: LoraConfig, seed: int) -> Any:
+    """Wrap `model` with fresh LoRA adapters (seeded init); base weights frozen."""
+    from peft import LoraConfig as PeftLoraConfig
+    from peft import get_peft_model
+
+    from advisor.runtime import set_seed
+
+    set_seed(seed)
+    config = PeftLoraConfig(
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=list(lora.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def load_lora(model: Any, folder: Path) -> Any:
+    """A base model with the adapter saved in `folder/adapter`, for inference."""
+    from peft import PeftModel
+
+    wrapped = PeftModel.from_pretrained(model, str(folder / ADAPTER_DIR), is_trainable=False)
+    wrapped.eval()
+    return wrapped
+
+
+def fingerprint(**parts: Any) -> str:
+    """A short content hash of what produces an adapter (config, data, seed, model)."""
+    text = json.dumps({"format": LOG_FORMAT, **parts}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def examples_digest(examples: Sequence[Example]) -> str:
+    """sha256 of the exact token ids and labels trained on."""
+    digest = hashlib.sha256()
+    for example in examples:
+        digest.update(json.dumps([example.input_ids, example.labels]).encode())
+    return digest.hexdigest()
+
+
+def save_adapter(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any) -> None:
+    """The adapter, then `train_log.json` (written last, atomically: it marks completion)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(folder / ADAPTER_DIR))
+    write_train_log(folder, log, key, **extra)
+
+
+def write_train_log(folder: Path, log: TrainLog, key: str, **extra: Any) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"fingerprint": key, "summary": log.summary(), **extra, "log": log.to_dict()}
+    staging = folder / f".{TRAIN_LOG}.tmp"
+    staging.write_text(json.dumps(record, indent=1))
+    staging.replace(folder / TRAIN_LOG)
+
+
+def read_train_log(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / TRAIN_LOG).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def find_saved_adapter(folders: Sequence[Path], key: str) -> Path | None:
+    """The first folder holding a complete adapter whose fingerprint is `key`."""
+    for folder in folders:
+        record = read_train_log(folder)
+        if (
+            record is not None
+            and record.get("fingerprint") == key
+            and (folder / ADAPTER_DIR / "adapter_config.json").is_file()
+        ):
+            return folder
+    return None
+
+
+def candidate_folders(workdir: Path) -> list[Path]:
+    """This strategy's folder first, then its siblings in the run folder (where
+    another strategy of the same run may have saved the adapter asked for)."""
+    siblings = sorted(p for p in workdir.parent.glob("*") if p.is_dir() and p != workdir)
+    return [workdir, *siblings] if workdir.parent.is_dir() else [workdir]
+
+
+# ---------------------------------------------------------------- batch sizes
+
+
+def train_batch_size(batch_size: int, device: DeviceInfo) -> int:
+    """The configured training batch; doubled on a GPU (memory is plentiful there)."""
+    return batch_size * 2 if device.is_cuda else batch_size
+
+
+# ---------------------------------------------------------------- one LoRA adapter, end to end
+
+
+def lora_adapter(
+    ctx: StrategyContext,
+    examples: Sequence[Example],
+    config: TrainConfig,
+    *,
+    key: str,
+    phase: str,
+    details: dict[str, Any] | None = None,
+) -> tuple[Any, Any, PrepareReport]:
+    """A LoRA-adapted copy of the generator trained on `examples`, found or made.
+
+    Looked for, in order: in `ctx.shared` under `key` (trained earlier in this
+    run, e.g. by `sft` for `sft+rag`), saved in this strategy's folder or a
+    sibling's with the same fingerprint (a resumed run), else trained here and
+    saved into `ctx.workdir`. Returns (model in eval mode, tokenizer, report).
+    """
+    from advisor.runtime import peak_memory_mb, set_seed
+    from strategies.protocol import PrepareReport
+
+    details = dict(details or {})
+    shared = ctx.shared.get(key)
+    if shared is not None:
+        report = shared["report"]
+        return (
+            shared["model"],
+            shared["tokenizer"],
+            PrepareReport(
+                train_time_s=report.train_time_s,
+                train_tokens=report.train_tokens,
+                peak_memory_mb=report.peak_memory_mb,
+                details={**report.details, **details, "adapter": "shared", "resumed": False},
+            ),
+        )
+
+    began = time.perf_counter()
+    saved = find_saved_adapter(candidate_folders(ctx.workdir), key)
+    if saved is not None:
+        record = read_train_log(saved) or {}
+        summary = record.get("summary", {})
+        model, tokenizer = ctx.models.fresh_generator()
+        model = load_lora(model, saved)
+        report = PrepareReport(
+            train_time_s=float(record.get("prepare_time_s", summary.get("train_time_s", 0.0))),
+            train_tokens=int(summary.get("tokens", 0)),
+            peak_memory_mb=peak_memory_mb(ctx.device),
+            details={
+                **details,
+                **summary,
+                "fingerprint": key,
+                "adapter": str(saved / ADAPTER_DIR),
+                "resumed": True,
+                "load_time_s": round(time.perf_counter() - began, 2),
+            },
+        )
+    else:
+        if ctx.device.is_cuda:
+            torch.cuda.reset_peak_memory_stats(torch.device(ctx.device.device))
+        model, tokenizer = ctx.models.fresh_generator()
+        model = add_lora(model, config.lora, ctx.seed)
+        batch_size = train_batch_size(config.batch_size, ctx.device)
+        steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
+        set_seed(ctx.seed)
+        log = train(
+            model,
+            epoch_batches(
+                examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
+            ),
+            steps=steps,
+            lr=config.lr,
+            device=ctx.device,
+            warmup_ratio=config.warmup_ratio,
+            weight_decay=config.weight_decay,
+            advance=ctx.start_phase(f"{phase}: training", steps),
+        )
+        prepare_time = time.perf_counter() - began
+        summary = log.summary()
+        save_adapter(
+            model,
+            ctx.workdir,
+            log,
+            key,
+            prepare_time_s=round(prepare_time, 2),
+            config=asdict(config),
+            examples=len(examples),
+            batch_size=batch_size,
+            seed=ctx.seed,
+        )
+        report = PrepareReport(
+            train_time_s=prepare_time,
+            train_tokens=log.tokens,
+            peak_memory_mb=peak_memory_mb(ctx.device),
+            details={
+                **details,
+                **summary,
+                "fingerprint": key,
+                "examples": len(examples),
+                "batch_size": batch_size,
+                "adapter": str(ctx.workdir / ADAPTER_DIR),
+                "resumed": False,
+            },
+        )
+    model.eval()
+    ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
+    return model, tokenizer, report

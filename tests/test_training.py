@@ -1,0 +1,336 @@
+"""The shared training code: examples and their answer mask, batches, the loss, the
+loop, LoRA, saving and resuming — on tiny models built in the test."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from tiny import cpu_device, tiny_llama, tiny_provider, tiny_tokenizer, write_tiny_task
+
+from advisor.config import RunConfig
+from advisor.tasks import TrainExample, load_task
+from strategies.generation import render_prompt
+from strategies.prompting import chat
+from strategies.protocol import StrategyContext
+from strategies.training import (
+    IGNORE_INDEX,
+    Example,
+    add_lora,
+    build_sft_examples,
+    causal_lm_loss,
+    collate,
+    conversation_for,
+    epoch_batches,
+    find_saved_adapter,
+    length_grouped_batches,
+    load_lora,
+    lora_adapter,
+    planned_steps,
+    read_train_log,
+    save_adapter,
+    select_examples,
+    sft_example,
+    train,
+    warmup_cosine,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread; several threads on a busy 2-core
+    machine spin against each other (measured: 20 tiny steps 0.4 s vs 18 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return tiny_tokenizer()
+
+
+@pytest.fixture
+def task(tmp_path):
+    return load_task(write_tiny_task(tmp_path / "task"))
+
+
+def _llama(tokenizer):
+    """A tiny Llama whose logits are not all near zero.
+
+    At the usual init (std 0.02, width 32) every logit is close to 0 and a
+    low-rank update moves them slowly; larger tied embeddings give LoRA a
+    model it can visibly teach in a few dozen steps.
+    """
+    model = tiny_llama(tokenizer)
+    with torch.no_grad():
+        model.get_input_embeddings().weight.mul_(10)
+    return model
+
+
+def _lora_config(r: int = 8):
+    config = RunConfig().sft.lora
+    config.r, config.alpha = r, 2 * r
+    return config
+
+
+# ---------------------------------------------------------------- examples
+
+
+def test_answer_mask_covers_exactly_the_answer_and_the_end_token(tokenizer, task):
+    item = task.train[0]
+    conversation = chat(task, item.question)
+    example = sft_example(tokenizer, conversation, item.answer, max_length=512)
+
+    prompt_ids = tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)[
+        "input_ids"
+    ]
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert list(example.input_ids[: len(prompt_ids)]) == prompt_ids
+    assert set(example.labels[: len(prompt_ids)]) == {IGNORE_INDEX}
+    learned = example.labels[len(prompt_ids) :]
+    assert IGNORE_INDEX not in learned
+    assert list(learned) == list(example.input_ids[len(prompt_ids) :])
+    assert learned[-1] == end
+    assert tokenizer.decode(learned[:-1]) == item.answer
+    # the prompt contains <|im_end|> tokens too (it is also the pad token): none is learned
+    assert end in prompt_ids
+
+
+def test_a_long_answer_is_cut_and_a_prompt_that_fills_the_window_is_skipped(tokenizer, task):
+    item = task.train[0]
+    conversation = chat(task, item.question)
+    full = sft_example(tokenizer, conversation, item.answer, max_length=512)
+    prompt_length = sum(1 for label in full.labels if label == IGNORE_INDEX)
+
+    cut = sft_example(tokenizer, conversation, item.answer, max_length=prompt_length + 3)
+    assert len(cut) == prompt_length + 3
+    assert cut.input_ids == full.input_ids[: prompt_length + 3]
+    assert sft_example(tokenizer, conversation, item.answer, max_length=prompt_length) is None
+
+    examples, skipped = build_sft_examples(task, tokenizer, task.train, prompt_length)
+    assert skipped > 0 and len(examples) + skipped == len(task.train)
+
+
+def test_sft_conversations_are_the_ones_asked_at_test_time(task):
+    single = task.train[0]
+    assert conversation_for(task, single) == chat(task, single.question)
+
+    multi = TrainExample(
+        messages=(
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello."},
+            {"role": "user", "content": "Card fee?"},
+            {"role": "assistant", "content": "Q35.00."},
+        ),
+        line=1,
+    )
+    conversation = conversation_for(task, multi)
+    asked = chat(task, "Card fee?")
+    assert conversation[0] == asked[0] and conversation[-1] == asked[-1]
+    assert [m["content"] for m in conversation[1:3]] == ["Hi", "Hello."]
+
+
+def test_prompt_completion_examples_train_like_chat_ones(tokenizer, task):
+    bedrock = next(e for e in task.train if e.line == len(task.train))  # the poem decline
+    example = sft_example(tokenizer, conversation_for(task, bedrock), bedrock.answer, 512)
+    assert example.loss_tokens > 0
+
+
+def test_selecting_a_train_subset_is_seeded_and_nested(task):
+    ten = select_examples(task.train, 10, seed=3)
+    assert len(ten) == 10
+    assert select_examples(task.train, 10, seed=3) == ten
+    assert select_examples(task.train, 10, seed=4) != ten
+    lines = {e.line for e in ten}
+    assert {e.line for e in select_examples(task.train, 5, seed=3)} <= lines
+    assert select_examples(task.train, None, seed=3) == list(task.train)
+
+
+# ---------------------------------------------------------------- batches and loss
+
+
+def test_length_grouped_batches_cover_everything_once_with_little_padding():
+    lengths = [(i * 37) % 101 + 1 for i in range(200)]
+    batches = length_grouped_batches(lengths, 8, seed=0)
+    flat = [i for batch in batches for i in batch]
+    assert sorted(flat) == list(range(200))
+    assert batches == length_grouped_batches(lengths, 8, seed=0)
+    assert batches != length_grouped_batches(lengths, 8, seed=1)
+
+    def padding(groups):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in groups)
+
+    unsorted = [list(range(s, s + 8)) for s in range(0, 200, 8)]
+    assert padding(batches) < padding(unsorted) / 3
+
+
+def test_epoch_batches_yield_the_planned_number_of_steps():
+    examples = [Example((1, 2, 3)[: 1 + i % 3], (1, 2, 3)[: 1 + i % 3]) for i in range(10)]
+    steps = planned_steps(len(examples), 4, epochs=2.5)
+    assert steps == 8  # 3 batches per epoch
+    assert planned_steps(len(examples), 4, epochs=2.5, max_steps=5) == 5
+    batches = list(epoch_batches(examples, 4, seed=0, steps=steps, pad_token_id=0))
+    assert len(batches) == steps
+    assert all((b["labels"] == IGNORE_INDEX).eq(b["attention_mask"] == 0).all() for b in batches)
+
+
+def test_the_head_on_loss_positions_gives_the_full_heads_loss_and_gradients(tokenizer, task):
+    model = add_lora(tiny_llama(tokenizer), _lora_config(), seed=0)
+    examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
+    batch = collate(examples, tokenizer.pad_token_id)
+
+    def loss_and_grads(on_loss_positions: bool):
+        model.zero_grad()
+        loss = causal_lm_loss(model, batch, head_on_loss_positions=on_loss_positions)
+        loss.backward()
+        grads = [p.grad.clone() for p in model.parameters() if p.requires_grad]
+        return loss.item(), grads
+
+    fast, fast_grads = loss_and_grads(True)
+    full, full_grads = loss_and_grads(False)
+    assert fast == pytest.approx(full, rel=1e-5)
+    for a, b in zip(fast_grads, full_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    # and it is the loss transformers computes from the full logits
+    reference = model(**{k: batch[k] for k in ("input_ids", "attention_mask", "labels")}).loss
+    assert fast == pytest.approx(reference.item(), rel=1e-5)
+
+
+def test_learning_rate_warms_up_then_decays():
+    factors = [warmup_cosine(s, warmup=10, total=100, min_ratio=0.1) for s in range(100)]
+    assert factors[0] == pytest.approx(0.1)
+    assert factors[9] == pytest.approx(1.0)
+    assert all(a <= b for a, b in zip(factors[:10], factors[1:10], strict=False))
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:], strict=False))
+    assert factors[-1] == pytest.approx(0.1, abs=0.01)
+
+
+# ---------------------------------------------------------------- the loop and LoRA
+
+
+def _train_tiny(tokenizer, task, steps=40, seed=0, lr=2e-2):
+    model = add_lora(_llama(tokenizer), _lora_config(16), seed=seed)
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+    log = train(
+        model,
+        epoch_batches(examples, 4, seed=seed, steps=steps, pad_token_id=tokenizer.pad_token_id),
+        steps=steps,
+        lr=lr,
+        device=cpu_device(),
+    )
+    return model, log
+
+
+def test_sft_loss_goes_down_and_only_lora_weights_change(tokenizer, task):
+    base = _llama(tokenizer)
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    model = add_lora(base, _lora_config(16), seed=0)
+    lora_before = {k: v.clone() for k, v in model.named_parameters() if "lora_" in k}
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+    log = train(
+        model,
+        epoch_batches(examples, 4, seed=0, steps=30, pad_token_id=tokenizer.pad_token_id),
+        steps=30,
+        lr=2e-2,
+        device=cpu_device(),
+    )
+
+    assert len(log.steps) == 30 and log.tokens > 0 and log.train_time_s > 0
+    assert log.last_loss < log.first_loss - 1.0
+    changed = [k for k, v in model.named_parameters() if "lora_B" in k and v.abs().sum() > 0]
+    assert changed and all(k in lora_before for k in changed)
+    for name, value in model.named_parameters():
+        if "lora_" in name:
+            continue
+        original = name.replace("base_model.model.", "").replace(".base_layer", "")
+        torch.testing.assert_close(value, before[original], rtol=0, atol=0)
+        assert not value.requires_grad
+
+
+def test_seeded_training_repeats_exactly(tokenizer, task):
+    _, first = _train_tiny(tokenizer, task, steps=6)
+    _, again = _train_tiny(tokenizer, task, steps=6)
+    _, other = _train_tiny(tokenizer, task, steps=6, seed=1)
+    assert [s["loss"] for s in first.steps] == [s["loss"] for s in again.steps]
+    assert [s["loss"] for s in first.steps] != [s["loss"] for s in other.steps]
+
+
+def test_a_diverging_loss_stops_training(tokenizer, task):
+    model = add_lora(tiny_llama(tokenizer), _lora_config(), seed=0)
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+
+    def broken_loss(model, batch):
+        return causal_lm_loss(model, batch) * float("nan")
+
+    with pytest.raises(FloatingPointError, match="diverged"):
+        train(
+            model,
+            epoch_batches(examples, 4, seed=0, steps=2, pad_token_id=tokenizer.pad_token_id),
+            steps=2,
+            lr=1e-3,
+            device=cpu_device(),
+            loss_fn=broken_loss,
+        )
+
+
+def test_a_saved_adapter_reloads_with_identical_outputs(tokenizer, task, tmp_path):
+    model, log = _train_tiny(tokenizer, task, steps=10)
+    save_adapter(model, tmp_path / "sft", log, key="abc")
+    reloaded = load_lora(_llama(tokenizer), tmp_path / "sft")
+
+    batch = collate(build_sft_examples(task, tokenizer, task.train[:3], 512)[0], 2)
+    with torch.no_grad():
+        expected = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        got = reloaded(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    torch.testing.assert_close(got.logits, expected.logits, rtol=0, atol=0)
+    untrained = _llama(tokenizer)(input_ids=batch["input_ids"]).logits
+    assert not torch.allclose(untrained, expected.logits)
+
+    record = read_train_log(tmp_path / "sft")
+    assert record["fingerprint"] == "abc"
+    assert [s["loss"] for s in record["log"]["steps"]] == [s["loss"] for s in log.steps]
+    assert find_saved_adapter([tmp_path / "missing", tmp_path / "sft"], "abc") == tmp_path / "sft"
+    assert find_saved_adapter([tmp_path / "sft"], "other") is None
+
+
+def test_a_resumed_run_loads_the_saved_adapter_instead_of_training(tokenizer, task, tmp_path):
+    config = RunConfig()
+    config.sft.max_steps = 3
+    provider = tiny_provider()
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+    phases = []
+
+    def context():
+        return StrategyContext(
+            task=task,
+            config=config,
+            models=provider,
+            device=cpu_device(),
+            seed=0,
+            workdir=tmp_path / "run" / "sft",
+            start_phase=lambda description, total: phases.append(description) or (lambda n, f: 0),
+        )
+
+    model, _, first = lora_adapter(context(), examples, config.sft, key="k1", phase="sft")
+    assert not first.details["resumed"] and phases == ["sft: training"]
+    assert (tmp_path / "run" / "sft" / "adapter" / "adapter_config.json").is_file()
+
+    again, _, resumed = lora_adapter(context(), examples, config.sft, key="k1", phase="sft")
+    assert resumed.details["resumed"] and phases == ["sft: training"]
+    assert resumed.train_time_s == pytest.approx(first.train_time_s, abs=0.01)
+    batch = collate(examples[:2], 2)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            again(input_ids=batch["input_ids"]).logits, model(input_ids=batch["input_ids"]).logits
+        )
+
+    lora_adapter(context(), examples, config.sft, key="k2", phase="sft")
+    assert phases == ["sft: training", "sft: training"]
+
+
+def test_loss_values_in_the_log_are_finite(tokenizer, task):
+    _, log = _train_tiny(tokenizer, task, steps=3)
+    assert all(math.isfinite(s["loss"]) and s["lr"] > 0 for s in log.steps)
