@@ -1,13 +1,61 @@
-"""`advisor recommend` (being built)."""
+"""`advisor recommend`: rank the adaptation approaches for a scenario, with reasons.
+
+Only typer and rich at module level; the engine is imported inside the command.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from advisor.cli.common import friendly_errors
+from advisor.cli.common import console, friendly_errors
 
 
 @friendly_errors
-def recommend() -> None:
-    """Not built yet."""
-    raise typer.Exit(2)
+def recommend(
+    inputs: list[str] = typer.Argument(
+        None,
+        metavar="[SCENARIO.yaml] [FIELD=VALUE]...",
+        help="A scenario file and/or field=value settings.",
+    ),
+    text: str = typer.Option(
+        None, "--text", "-t", help="Describe the situation in words (or paste a question)."
+    ),
+    options: list[str] = typer.Option(
+        None,
+        "--option",
+        "-O",
+        help='An answer option to choose from, e.g. "A=Fine-tune the model" (repeat).',
+    ),
+    from_run: Path = typer.Option(
+        None, "--from-run", help="A benchmark run folder (runs/<id>) as evidence."
+    ),
+    fmt: str = typer.Option(
+        None, "--format", "-f", help="terminal | md | html (default: from -o, else terminal)."
+    ),
+    output: Path = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    embed: bool = typer.Option(
+        True,
+        "--embed/--no-embed",
+        help="Use MiniLM similarity where keywords fall short in --text.",
+    ),
+) -> None:
+    """Recommend prompting, few-shot, RAG, fine-tuning, continued pre-training or training from
+    scratch for a scenario, with the rules that fired and what would change the verdict.
+
+    [dim]advisor recommend labeled_examples=100 gaps=tone label_quality=high[/]
+    [dim]advisor recommend --text "Our policies change weekly and answers must cite them."[/]
+    [dim]advisor recommend --from-run runs/<id> -o report.html[/]
+
+    Fields: labeled_examples, label_quality, unlabeled_corpus, knowledge, knowledge_changes, gaps,
+    base_model_fit, base_model_exists, compute, budget, timeline, latency, token_budget, citations,
+    on_premises, training_allowed, goal, max_latency_s, max_prompt_tokens (docs/recommend.md).
+    """
+    from advisor.decision.request import Request, build_recommendation, output_format, write_report
+
+    request = Request(tuple(inputs or ()), text, tuple(options or ()), from_run, embed)
+    rec, choice = build_recommendation(request)
+    written = write_report(rec, choice, output_format(fmt, output), output, console)
+    if written is not None:
+        console.print(f"Wrote {written}", highlight=False)

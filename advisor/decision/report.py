@@ -12,6 +12,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -28,11 +29,22 @@ from advisor.decision.recommendation import (
 from advisor.decision.scenario import SCENARIO_SPACE, describe, format_value
 
 if TYPE_CHECKING:
-    from benchmarks.results import RunResults
+    from advisor.decision.text import OptionChoice
 
 VERDICT_STYLE = {RECOMMENDED: "bold green", VIABLE: "yellow", NOT_ADVISED: "red"}
 KIND_COLUMNS = ("seen", "unseen", "drift", "style", "out_of_scope")
 SHOW_CHANGES_FOR = 3  # approaches whose "what would change" the report lists
+SHORT_LABELS = {
+    "prompt": "Prompting",
+    "fewshot": "Few-shot",
+    "rag": "RAG",
+    "sft": "SFT (LoRA)",
+    "full_ft": "Full fine-tune",
+    "sft+rag": "RAG + SFT",
+    "cpt": "Continued pre-train",
+    "scratch": "From scratch",
+}
+BAND_NOTE = "Noise band: std over seeds, else the binomial standard error over items."
 
 
 # ---------------------------------------------------------------- shared content
@@ -59,6 +71,43 @@ def change_rows(rec: Recommendation) -> list[tuple[str, str]]:
         for change in verdict.would_change:
             rows.append((verdict.approach, change))
     return rows
+
+
+def option_rows(rec: Recommendation, choice: OptionChoice) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for letter, approach in choice.option_approaches.items():
+        text = choice.option_texts.get(letter, "")
+        mark = " ←" if letter == choice.letter else ""
+        rank = f"#{rec.rank_of(approach)}" if approach else "—"
+        rows.append((letter + mark, text, approach or "(none)", rank))
+    return rows
+
+
+def answer_line(choice: OptionChoice) -> str:
+    if choice.letter is None:
+        return "none of the options matches an approach"
+    return f"{choice.letter}: {choice.option_texts.get(choice.letter, '')} ({choice.approach})"
+
+
+STATUS_WORDS = {
+    "chosen": "measured: cheapest within the noise band",
+    "within band": "measured: within the noise band, costs more",
+    "below band": "measured: below the noise band",
+    "excluded": "measured, but ruled out",
+}
+
+
+def why_cell(verdict: ApproachVerdict) -> str:
+    """A short "why" for a table cell: the measured status, then the rules for (+) and against (−)."""
+    parts = []
+    if verdict.measured is not None:
+        parts.append(STATUS_WORDS.get(verdict.measured.status, verdict.measured.status))
+    elif verdict.reasons:
+        parts.append("not measured")
+    parts += [f"✗ {r.id}" for r in verdict.rules if isinstance(r.effect, str)]
+    parts += [f"+ {r.id}" for r in verdict.for_[:3]]
+    parts += [f"− {r.id}" for r in verdict.against if not isinstance(r.effect, str)][:3]
+    return "; ".join(parts) or "effort prior only"
 
 
 def _measured_cell(verdict: ApproachVerdict) -> str:
@@ -121,46 +170,66 @@ def _understood_rows(rec: Recommendation) -> list[tuple[str, str, str]]:
 
 
 def render_recommendation(
-    rec: Recommendation, console: Console, *, show_rules: bool = True
+    rec: Recommendation,
+    console: Console,
+    *,
+    choice: OptionChoice | None = None,
+    show_rules: bool = True,
 ) -> None:
     """Print the report with rich (used by `advisor recommend` and at the end of `advisor compare`)."""
+    for renderable in _terminal_sections(rec, choice, show_rules):
+        console.print(renderable, highlight=False)
+        console.print("")
+
+
+def _terminal_sections(rec: Recommendation, choice: OptionChoice | None, show_rules: bool) -> list:
     top = rec.top
     body = [Text(top.headline_reason)]
     if rec.evidence is not None:
-        body.append(
-            Text(f"Evidence: run {rec.evidence.run_id} (task {rec.evidence.task}).", style="dim")
-        )
-    console.print(
+        run = f"Evidence: run {rec.evidence.run_id} (task {rec.evidence.task})."
+        body.append(Text(run, style="dim"))
+    sections: list = [
         Panel(Group(*body), title=headline(rec), title_align="left", border_style="green")
-    )
+    ]
     if rec.understood:
-        console.print(_table("What I understood", ("fact", "value", "from"), _understood_rows(rec)))
-    scenario_rows = describe(rec.scenario)
-    if scenario_rows:
-        console.print(_table("Scenario", ("fact", "value"), scenario_rows))
-    elif rec.source != "run":
-        console.print("[dim]Scenario: nothing known; every field is at its default.[/]")
-    console.print(_ranking_table(rec))
-    console.print(f"[bold]Why {top.approach}[/]")
-    for line in why_lines(top) if show_rules else top.reasons:
-        console.print(f"  • {line}", highlight=False)
-    changes = change_rows(rec)
-    if changes:
-        console.print(_table("What would change the verdict", ("approach", "change"), changes))
-    if rec.evidence is not None:
-        header, rows = evidence_rows(rec)
-        console.print(_table(f"Measured: run {rec.evidence.run_id}", header, rows))
-        console.print(
-            f"[dim]{rec.evidence.cost_basis}. Noise band: std over seeds, else the binomial "
-            "standard error over items.[/]",
-            highlight=False,
+        sections.append(
+            _table("What I understood", ("fact", "value", "from"), _understood_rows(rec))
         )
-    for note in rec.notes:
-        console.print(f"[yellow]note:[/] {note}", highlight=False)
+    if describe(rec.scenario):
+        sections.append(_table("Scenario", ("fact", "value"), describe(rec.scenario)))
+    elif rec.source != "run":
+        sections.append(
+            Text("Scenario: nothing known; every field is at its default.", style="dim")
+        )
+    sections.append(_ranking_table(rec))
+    sections.append(
+        _bullets(f"Why {top.approach}", why_lines(top) if show_rules else list(top.reasons))
+    )
+    if change_rows(rec):
+        sections.append(
+            _table("What would change the verdict", ("approach", "change"), change_rows(rec))
+        )
+    if rec.evidence is not None:
+        note = Text(f"{rec.evidence.cost_basis}. {BAND_NOTE}", style="dim")
+        sections.append(Group(_evidence_table(rec), note))
+    if choice is not None:
+        options = _table(
+            "Answer options", ("option", "text", "approach", "rank"), option_rows(rec, choice)
+        )
+        sections.append(Group(options, Text(f"Answer: {answer_line(choice)}", style="bold")))
+    sections += [Text(f"note: {note}", style="yellow") for note in rec.notes]
+    return sections
 
 
 def _table(title: str, header: tuple[str, ...] | list[str], rows: list) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", show_lines=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
     for column in header:
         table.add_column(column, overflow="fold")
     for row in rows:
@@ -168,24 +237,79 @@ def _table(title: str, header: tuple[str, ...] | list[str], rows: list) -> Table
     return table
 
 
+def _bullets(title: str, lines: list[str]) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.title, grid.title_justify, grid.title_style = title, "left", "bold"
+    grid.add_column(width=1)
+    grid.add_column(overflow="fold")
+    for line in lines:
+        grid.add_row("•", line)
+    return grid
+
+
 def _ranking_table(rec: Recommendation) -> Table:
     measured = rec.evidence is not None
-    header = ["#", "approach", "verdict", "rules score", *(["measured"] if measured else []), "why"]
-    table = Table(title="Ranking", title_justify="left", title_style="bold")
-    for column in header:
-        table.add_column(column, overflow="fold", ratio=4 if column == "why" else None)
+    table = Table(
+        title="Ranking",
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("#", justify="right")
+    table.add_column("approach", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("points", justify="right", no_wrap=True)
+    if measured:
+        table.add_column("measured", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=1)
     for i, verdict in enumerate(rec.ranking, start=1):
         cells = [
             str(i),
-            verdict.label,
+            SHORT_LABELS.get(verdict.approach, verdict.approach),
             Text(verdict.verdict, style=VERDICT_STYLE[verdict.verdict]),
             f"{verdict.score:+.1f}",
         ]
         if measured:
             cells.append(_measured_cell(verdict))
-        cells.append(verdict.headline_reason)
+        cells.append(why_cell(verdict))
         table.add_row(*cells)
     return table
+
+
+def _evidence_table(rec: Recommendation) -> Group:
+    """Two tables in the terminal (scores, then cost): one would not fit 100 columns."""
+    assert rec.evidence is not None
+    header, rows = evidence_rows(rec)
+    n_cost = 4  # train s, latency s, prompt tok, $/1k q sit before the status column
+    score_cols = [*range(len(header) - n_cost - 1), len(header) - 1]
+    cost_cols = [0, *range(len(header) - n_cost - 1, len(header) - 1)]
+    short = {"out-of-scope": "oos"}
+    tables = []
+    for title, cols in (
+        (f"Measured: run {rec.evidence.run_id}", score_cols),
+        ("Measured cost", cost_cols),
+    ):
+        table = Table(
+            title=title,
+            title_justify="left",
+            title_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            show_edge=False,
+        )
+        for c in cols:
+            numeric = c not in (0, len(header) - 1)
+            table.add_column(
+                short.get(header[c], header[c]),
+                justify="right" if numeric else "left",
+                no_wrap=True,
+            )
+        for row in rows:
+            table.add_row(*[row[c] for c in cols])
+        tables.append(table)
+    return Group(tables[0], Text(""), tables[1])
 
 
 # ---------------------------------------------------------------- markdown
@@ -201,7 +325,10 @@ def _md_table(header: list[str] | tuple[str, ...], rows: list) -> str:
 
 
 def to_markdown(
-    rec: Recommendation, plots_dir: Path | None = None, plots_link: str | None = None
+    rec: Recommendation,
+    plots_dir: Path | None = None,
+    plots_link: str | None = None,
+    choice: OptionChoice | None = None,
 ) -> str:
     """The report as Markdown. With evidence and `plots_dir`, the plots are written there as PNG
     and linked (relative to `plots_link`, default the folder name)."""
@@ -230,7 +357,7 @@ def to_markdown(
             f"**{v.verdict}**" if v.verdict == RECOMMENDED else v.verdict,
             f"{v.score:+.1f}",
             *([_measured_cell(v)] if measured else []),
-            v.headline_reason,
+            why_cell(v),
         ]
         for i, v in enumerate(rec.ranking, 1)
     ]
@@ -250,7 +377,7 @@ def to_markdown(
             "",
             _md_table(header, rows),
             "",
-            f"{rec.evidence.cost_basis}. Noise band: std over seeds, else the binomial standard error over items.",
+            f"{rec.evidence.cost_basis}. {BAND_NOTE}",
             "",
         ]
         if plots_dir is not None:
@@ -261,6 +388,15 @@ def to_markdown(
             out += [
                 f"![{name.replace('_', ' ')}]({link}/{path.name})" for name, path in paths.items()
             ] + [""]
+    if choice is not None:
+        rows = option_rows(rec, choice)
+        out += [
+            "## Answer options",
+            "",
+            _md_table(("option", "text", "approach", "rank"), rows),
+            "",
+        ]
+        out += [f"**Answer: {answer_line(choice)}**", ""]
     out += [f"> note: {n}" for n in rec.notes]
     return "\n".join(out).rstrip() + "\n"
 
@@ -322,7 +458,9 @@ def _badge(verdict: str) -> str:
     return f'<span class="badge {verdict.replace(" ", "-")}">{_esc(verdict)}</span>'
 
 
-def to_html(rec: Recommendation, title: str = "advisor recommendation") -> str:
+def to_html(
+    rec: Recommendation, title: str = "advisor recommendation", choice: OptionChoice | None = None
+) -> str:
     """A standalone HTML page (inline CSS and SVG plots) that reads well on screen and on paper."""
     top = rec.top
     parts = [
@@ -355,6 +493,13 @@ def to_html(rec: Recommendation, title: str = "advisor recommendation") -> str:
         ]
     if rec.evidence is not None:
         parts += _html_evidence(rec)
+    if choice is not None:
+        rows = [[_esc(c) for c in row] for row in option_rows(rec, choice)]
+        parts += [
+            "<h2>Answer options</h2>",
+            _html_table(("option", "text", "approach", "rank"), rows),
+        ]
+        parts.append(f"<p><strong>Answer: {_esc(answer_line(choice))}</strong></p>")
     parts += [f'<p class="meta">note: {_esc(n)}</p>' for n in rec.notes]
     parts.append(
         "<footer>Generated by <code>advisor recommend</code>. Scores are points from the rules in "
@@ -379,7 +524,7 @@ def _html_ranking(rec: Recommendation) -> str:
                 _badge(v.verdict),
                 f"{v.score:+.1f}",
                 *([_esc(_measured_cell(v))] if measured else []),
-                _esc(v.headline_reason),
+                _esc(why_cell(v)),
             ]
         )
         classes.append("top" if i == 1 else "")
@@ -395,13 +540,8 @@ def _html_evidence(rec: Recommendation) -> list[str]:
     parts = [
         f"<h2>Measured: run {_esc(rec.evidence.run_id)}</h2>",
         _html_table(header, [[_esc(c) for c in row] for row in rows], numeric=numeric),
-        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. Noise band: std over seeds, else the binomial '
-        "standard error over items.</p>",
+        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {BAND_NOTE}</p>',
     ]
     for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
         parts.append(f'<figure aria-label="{_esc(name)}">{svg}</figure>')
     return parts
-
-
-def evidence_results(rec: Recommendation) -> RunResults | None:
-    return rec.evidence.results if rec.evidence is not None else None

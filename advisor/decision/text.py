@@ -15,7 +15,7 @@ phrasings come before general ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.decision.approaches import APPROACH_DESCRIPTIONS, APPROACHES
@@ -745,6 +745,7 @@ class OptionChoice:
     recommendation: Recommendation
     option_approaches: dict[str, str | None]
     reasons: tuple[str, ...]
+    option_texts: dict[str, str] = field(default_factory=dict)
 
 
 def recommend_text(text: str, matcher: TextMatcher | None = None) -> Recommendation:
@@ -764,14 +765,14 @@ def choose_option(
     ]
     if not candidates:
         reasons = (f"No option matches an approach; the scenario points to {rec.top.label}.",)
-        return OptionChoice(None, None, rec, option_approaches, reasons)
+        return OptionChoice(None, None, rec, option_approaches, reasons, dict(options))
     rank, letter, approach = min(candidates)
     verdict = rec.verdict_of(approach)
     reasons = [f"Option {letter} stands for {verdict.label}, ranked #{rank} ({verdict.verdict})."]
     if rank > 1:
         reasons.append(f"The top approach, {rec.top.label}, is not among the options.")
     reasons += [r.rationale for r in verdict.for_[:3]]
-    return OptionChoice(letter, approach, rec, option_approaches, tuple(reasons))
+    return OptionChoice(letter, approach, rec, option_approaches, tuple(reasons), dict(options))
 
 
 __all__ = [
