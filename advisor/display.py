@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -41,14 +42,29 @@ def make_progress(console: Console) -> Progress:
 def phase_starter(
     progress: Progress,
 ) -> Callable[[str, int | None], Callable[[int, dict[str, Any]], None]]:
-    """`start_phase(description, total)` → `advance(n, fields)` over one progress bar."""
+    """`start_phase(description, total)` → `advance(n, fields)` over one progress bar.
+
+    When output is not a terminal (CI logs, a pipe), live bars are not drawn, so
+    each phase also prints a line when it starts and when it ends.
+    """
+    console = progress.console
+    plain = not console.is_terminal
 
     def start(description: str, total: int | None):
         task_id = progress.add_task(description, total=total, info="")
+        started = time.perf_counter()
+        if plain:
+            console.print(f"[dim]started {description}[/]", highlight=False)
 
         def advance(n: int, fields: dict[str, Any]) -> None:
             info = "  ".join(f"{k} {_short(v)}" for k, v in fields.items())
             progress.update(task_id, advance=n, info=info)
+            task = progress.tasks[task_id]
+            if plain and task.total is not None and task.completed >= task.total:
+                took = time.perf_counter() - started
+                console.print(
+                    f"[dim]finished {description} in {took:.1f} s {info}[/]", highlight=False
+                )
 
         return advance
 
