@@ -53,14 +53,16 @@ def phase_starter(
     def start(description: str, total: int | None):
         task_id = progress.add_task(description, total=total, info="")
         started = time.perf_counter()
+        done = 0
         if plain:
             console.print(f"[dim]started {description}[/]", highlight=False)
 
         def advance(n: int, fields: dict[str, Any]) -> None:
+            nonlocal done
+            done += n
             info = "  ".join(f"{k} {_short(v)}" for k, v in fields.items())
             progress.update(task_id, advance=n, info=info)
-            task = progress.tasks[task_id]
-            if plain and task.total is not None and task.completed >= task.total:
+            if plain and total is not None and done >= total:
                 took = time.perf_counter() - started
                 console.print(
                     f"[dim]finished {description} in {took:.1f} s {info}[/]", highlight=False
