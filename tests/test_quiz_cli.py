@@ -1,4 +1,4 @@
-"""`advisor quiz` through the real app: interactive answers via `input=`, answer sheets, JSON, errors."""
+"""`advisor quiz` through the real app: interactive answers via `input=`, sheets, JSON, errors."""
 
 from __future__ import annotations
 
@@ -231,3 +231,24 @@ def test_generated_questions_mix_in(bank_file):
     )
     assert result.exit_code == 0, result.output
     assert "/3" in result.output and "generated" in result.output
+
+
+def test_ctrl_c_at_the_prompt_stops_and_keeps_the_answers_so_far(bank_file):
+    import io
+
+    from rich.console import Console
+
+    from advisor.quiz.terminal import run_interactive
+
+    questions = load_bank(bank_file)
+    replies = iter([questions[0].answer])
+
+    def ask(prompt: str) -> str:
+        try:
+            return next(replies)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    console = Console(file=io.StringIO(), width=100)
+    responses, quit_early = run_interactive(questions, console, ask)
+    assert quit_early and [r.correct for r in responses] == [True]

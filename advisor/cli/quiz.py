@@ -15,14 +15,17 @@ DEFAULT_N = 10
 @friendly_errors
 def quiz(
     n: int = typer.Option(
-        None, "--n", "-n", help=f"Bank questions to ask [default: {DEFAULT_N}; all with --auto]."
+        None,
+        "--n",
+        "-n",
+        help=f"Bank questions to ask (default {DEFAULT_N}; all of them with --auto).",
     ),
     topic: list[str] = typer.Option(
         None, "--topic", "-t", help="Only this topic (repeat for several)."
     ),
     seed: int = typer.Option(None, "--seed", help="Fix which questions come and in what order."),
     bank: Path = typer.Option(
-        None, "--bank", help="A JSONL question bank [default: the built-in one]."
+        None, "--bank", help="A JSONL question bank (default: the built-in one)."
     ),
     generated: int = typer.Option(
         0, "--generated", "-g", help="Mix in N questions generated from the engine."
@@ -33,10 +36,15 @@ def quiz(
     interactive: bool = typer.Option(
         None,
         "--interactive/--no-interactive",
-        help="Prompt per question [default: when stdin is a terminal].",
+        help="Prompt per question (default: when stdin is a terminal).",
     ),
     auto: bool = typer.Option(
         False, "--auto", help="Let the decision engine answer; report its misses."
+    ),
+    embed: bool = typer.Option(
+        True,
+        "--embed/--no-embed",
+        help="With --auto: MiniLM where keywords fall short (as recommend).",
     ),
     topics: bool = typer.Option(False, "--topics", help="List the bank's topics and exit."),
     json_out: Path = typer.Option(
@@ -45,8 +53,11 @@ def quiz(
 ) -> None:
     """Practise the fine-tune vs RAG vs prompting decision on exam-style scenarios.
 
-    Interactive in a terminal; with --answers ABDC (or answers piped on stdin) it grades a
-    whole answer sheet at once. --auto lets the decision engine take the quiz instead.
+    Asks one question at a time in a terminal; --answers ABDC (or letters on stdin) grades a sheet.
+
+    --auto lets the decision engine take the quiz and shows its misses.
+
+    [dim]advisor quiz --n 5   advisor quiz --topic changing-facts --seed 7   advisor quiz --auto[/]
     """
     from advisor.quiz import terminal
     from advisor.quiz.bank import load_bank
@@ -68,7 +79,8 @@ def quiz(
     if auto:
         from advisor.quiz.auto import default_matcher, run_auto
 
-        result = run_auto(questions, seed=seed, bank=source, matcher=default_matcher())
+        matcher = default_matcher() if embed else None
+        result = run_auto(questions, seed=seed, bank=source, matcher=matcher)
         terminal.print_auto_report(result, console)
     elif interactive or (interactive is None and answers is None and sys.stdin.isatty()):
         responses, quit_early = terminal.run_interactive(questions, console)

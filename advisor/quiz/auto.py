@@ -19,7 +19,7 @@ from advisor.quiz.session import QuizResult, Response
 
 
 def default_matcher() -> TextMatcher | None:
-    """MiniLM for wording the keywords miss, as `advisor recommend` uses it; None when not installed."""
+    """MiniLM for wording the keywords miss, as in `advisor recommend` (None if not installed)."""
     from advisor.decision.matcher import MiniLMMatcher, minilm_installed
 
     return MiniLMMatcher() if minilm_installed() else None

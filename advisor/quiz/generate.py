@@ -31,7 +31,7 @@ OPTION_TEXT: dict[str, tuple[str, ...]] = {
         "Few-shot prompting: show the model a handful of worked examples in each prompt.",
     ),
     "rag": (
-        "Retrieval-augmented generation: index the documents and add the relevant passages to each prompt.",
+        "Retrieval-augmented generation: index the documents; add relevant passages to prompts.",
         "Connect the model to a knowledge base and retrieve passages for each question (RAG).",
     ),
     "sft": (
@@ -137,7 +137,7 @@ _SENTENCES: dict[str, dict[Any, str] | Callable[[Any], str]] = {
         "relaxed": "Response time is not a concern.",
     },
     "token_budget": {
-        "tight": "Prompt tokens per request are tightly limited, so long prompts are too expensive.",
+        "tight": "Prompt tokens per request are tightly limited: long prompts are too expensive.",
         "normal": "Prompt length is within normal limits.",
         "generous": "Long prompts are affordable.",
     },
@@ -256,7 +256,7 @@ def _word(
 
 
 def _explain(recommendation: Recommendation, distractors: list[str]) -> str:
-    """The key's strongest reasons, then why each distractor is not advised (shared reasons once)."""
+    """The key's strongest reasons, then why each distractor is not advised (each reason once)."""
     top = recommendation.top
     strong = [
         rule.rationale

@@ -27,13 +27,19 @@ from advisor.quiz.session import (
 
 
 def question_panel(question: Question, position: int, total: int) -> Panel:
-    """A question as a panel: scenario, then the lettered options."""
-    body = Text(question.scenario + "\n")
+    """A question as a panel: scenario, then the lettered options (wrapped lines stay indented)."""
+    options = Table.grid(padding=(0, 2))
+    options.add_column(style="bold", no_wrap=True)
+    options.add_column()
     for letter, option in question.options.items():
-        body.append(f"\n {letter}  ", style="bold")
-        body.append(option)
+        options.add_row(f" {letter}", option)
     subtitle = " · ".join(p for p in (question.topic, question.difficulty, question.id) if p)
-    return Panel(body, title=f"Question {position}/{total}", title_align="left", subtitle=subtitle)
+    return Panel(
+        Group(Text(question.scenario + "\n"), options),
+        title=f"Question {position}/{total}",
+        title_align="left",
+        subtitle=subtitle,
+    )
 
 
 def feedback_panel(question: Question, given: str | None) -> Panel:
@@ -62,6 +68,7 @@ def run_interactive(
     ask = ask or console.input
     responses: list[Response] = []
     for position, question in enumerate(questions, start=1):
+        console.print()
         console.print(question_panel(question, position, len(questions)))
         letters = "/".join(question.letters)
         while True:
@@ -69,7 +76,7 @@ def run_interactive(
                 reply = interpret_reply(
                     ask(f"Your answer ({letters}, s skip, q quit, ? help): "), question.letters
                 )
-            except EOFError:
+            except (EOFError, KeyboardInterrupt):  # end of input or Ctrl-C: stop, keep the score
                 console.print()
                 return responses, True
             if reply.kind == "help":
@@ -139,7 +146,7 @@ def grade_answers(
         if not answers.strip():
             raise AdvisorError(
                 "no answers on stdin",
-                hint="run in a terminal to be asked, pass --answers ABDC..., or pipe the letters in",
+                hint="run it in a terminal, pass --answers ABDC..., or pipe the letters in",
             )
     responses = grade_sheet(questions, parse_answer_sheet(answers))
     return QuizResult(responses, seed, "answers", bank, planned=len(questions))
@@ -159,7 +166,8 @@ def print_auto_report(result: QuizResult, console: Console) -> None:
     engine = result.extra.get("engine", {})
     console.print(
         Panel(
-            f"[bold]The engine answered {result.correct}/{result.total} correctly[/] ({result.accuracy:.0%})",
+            f"[bold]The engine answered {result.correct}/{result.total} correctly[/]"
+            f" ({result.accuracy:.0%})",
             title="advisor quiz --auto",
             title_align="left",
         )
@@ -193,4 +201,5 @@ def miss_panel(response: Response, engine: dict) -> Panel:
         body.append(f"\nengine recommends: {engine['recommended']}", style="bold")
     for reason in engine.get("reasons", []):
         body.append(f"\n  • {reason}")
-    return Panel(body, title=f"✗ {q.id}", subtitle=q.topic, title_align="left", border_style="red")
+    title = f"✗ {q.id}"
+    return Panel(body, title=title, subtitle=q.topic, title_align="left", border_style="red")
