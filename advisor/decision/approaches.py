@@ -57,18 +57,21 @@ EFFORT_NOTES: dict[str, str] = {
 # by embedding similarity when no keyword decides.
 APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "prompt": (
-        "Write clearer instructions in the prompt.",
-        "Use prompt engineering to tell the model how to answer.",
-        "Change the system prompt and the wording of the request.",
+        "Rewrite the instructions in the prompt.",
+        "Use prompt engineering: tell the model in the system prompt how to answer.",
+        "Change the wording of the request to the model.",
+        "Give the model clearer rules and a persona in its instructions.",
     ),
     "fewshot": (
         "Include a few example questions and answers in the prompt.",
         "Show the model sample inputs and outputs in the prompt (few-shot prompting).",
+        "Give the model examples to imitate inside its prompt.",
     ),
     "rag": (
         "Retrieve relevant documents at query time and add them to the prompt.",
-        "Connect the model to a knowledge base and search it for each question.",
+        "Search the knowledge base for each question and pass the passages to the model.",
         "Store the documents in a vector database and ground answers in them.",
+        "Let the model look up the information before it answers.",
     ),
     "sft": (
         "Fine-tune the model on labeled input-output examples.",
@@ -90,6 +93,7 @@ APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     "scratch": (
         "Build and pre-train a new foundation model from scratch.",
         "Train a brand-new model from random initialization on a massive dataset.",
+        "Create an entirely new model of our own from nothing.",
     ),
 }
 
