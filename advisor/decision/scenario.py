@@ -26,6 +26,7 @@ import yaml
 from advisor.errors import ScenarioError
 
 UNKNOWN = "unknown"
+EXAMPLES_DIR = Path(__file__).with_name("examples")
 
 
 @dataclass(frozen=True)
@@ -333,11 +334,12 @@ _INVALID = object()
 
 
 def _expected(spec: FieldSpec, value: Any) -> str:
+    values = ", ".join(map(str, spec.values))
     wanted = {
-        "choice": f"expected one of {', '.join(map(str, spec.values))}",
+        "choice": f"expected one of {values}",
         "count": "expected a whole number",
         "flag": "expected true or false",
-        "set": f"expected a list of {', '.join(spec.values)}",
+        "set": f"expected a list of {values}",
         "number": "expected a positive number",
     }[spec.kind]
     return f"{wanted}, got {value!r}"

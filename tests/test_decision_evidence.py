@@ -1,0 +1,135 @@
+"""Choosing among measured strategies: noise band, cost order, constraints, quoted numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.decision import Scenario, recommend_from_run
+from advisor.decision.evidence import DEFAULT_BAND, MIN_BAND, noise_band
+from advisor.decision.recommendation import NOT_ADVISED, RECOMMENDED, VIABLE
+from benchmarks.results import load_run_results
+
+DATA = Path(__file__).parent / "data" / "decision"
+RUN = DATA / "run_banking"  # three seeds: rag 0.71 ± 0.02, sft+rag 0.73 ± 0.03, sft 0.45 ...
+SINGLE = DATA / "run_single_seed"  # the same means, one seed, 124 items
+
+
+def _edited_run(tmp_path: Path, source: Path, edit) -> Path:
+    target = tmp_path / source.name
+    shutil.copytree(source, target)
+    data = json.loads((target / "scores.json").read_text())
+    edit(data)
+    (target / "scores.json").write_text(json.dumps(data))
+    return target
+
+
+def test_cheapest_within_the_noise_band_wins():
+    rec = recommend_from_run(load_run_results(RUN))
+    assert rec.approach == "rag"  # 0.71 vs the best 0.73: within 0.03, no training
+    assert rec.verdict_of("sft+rag").verdict == VIABLE
+    assert rec.verdict_of("sft").verdict == NOT_ADVISED
+    assert (
+        rec.evidence is not None and rec.evidence.best == "sft+rag" and rec.evidence.chosen == "rag"
+    )
+
+
+def test_reasons_quote_the_numbers():
+    rec = recommend_from_run(load_run_results(RUN))
+    why = " ".join(rec.top.reasons)
+    assert "rag scores 0.71 ± 0.02 vs 0.73 ± 0.03 for sft+rag" in why
+    assert "noise band (0.03, std over 3 seeds)" in why
+    assert "train time 0 s vs 430 s" in why
+    sft = " ".join(rec.verdict_of("sft").reasons)
+    assert "0.26 below rag" in sft
+
+
+def test_a_clear_winner_beyond_the_band_is_chosen_even_if_costlier(tmp_path):
+    def widen(data):
+        data["strategies"]["sft+rag"]["overall"]["score"]["mean"] = 0.90
+
+    rec = recommend_from_run(load_run_results(_edited_run(tmp_path, RUN, widen)))
+    assert rec.approach == "sft+rag"
+    assert rec.verdict_of("rag").verdict == NOT_ADVISED
+
+
+def test_single_seed_uses_the_binomial_standard_error():
+    results = load_run_results(SINGLE)
+    band, basis = noise_band(results.strategies["rag"])
+    assert band == pytest.approx(math.sqrt(0.71 * 0.29 / 124))
+    assert basis == "binomial s.e. over 124 items"
+    assert recommend_from_run(results).approach == "rag"
+
+
+def test_band_floor_and_default(tmp_path):
+    results = load_run_results(RUN)
+    assert noise_band(results.strategies["prompt"]) == (MIN_BAND, "std over 3 seeds")  # std 0.00
+
+    def no_items(data):
+        for entry in data["strategies"].values():
+            entry["n_items"] = 0
+
+    single = load_run_results(_edited_run(tmp_path, SINGLE, no_items))
+    assert noise_band(single.strategies["rag"]) == (DEFAULT_BAND, "default band")
+
+
+def test_latency_limit_rules_out_slow_strategies():
+    rec = recommend_from_run(load_run_results(RUN), Scenario(max_latency_s=1.0))
+    assert rec.approach == "sft"  # the best of those at or under 1 s
+    rag = rec.verdict_of("rag")
+    assert rag.verdict == NOT_ADVISED and rag.measured.status == "excluded"
+    assert "measured latency 1.90 s exceeds the 1 s limit" in rag.reasons[0]
+    assert "sft+rag scores higher (0.73 ± 0.03) but is ruled out" in " ".join(rec.top.reasons)
+
+
+def test_prompt_token_limit(tmp_path):
+    rec = recommend_from_run(load_run_results(RUN), Scenario(max_prompt_tokens=200))
+    assert rec.verdict_of("rag").measured.status == "excluded"
+    assert "310 prompt tokens per query exceed the 200 limit" in rec.verdict_of("rag").reasons[0]
+
+
+def test_constraints_from_rules_rule_out_measured_strategies():
+    rec = recommend_from_run(load_run_results(RUN), Scenario(training_allowed=False))
+    assert rec.approach == "rag"
+    for trained in ("sft", "sft+rag", "cpt", "scratch"):
+        verdict = rec.verdict_of(trained)
+        assert verdict.measured.status == "excluded"
+        assert "rule training-forbidden" in verdict.reasons[0]
+
+
+def test_lowest_latency_goal_orders_by_measured_latency(tmp_path):
+    def tie(data):
+        for name in ("rag", "sft", "sft+rag"):
+            data["strategies"][name]["overall"]["score"]["mean"] = 0.70
+
+    rec = recommend_from_run(
+        load_run_results(_edited_run(tmp_path, RUN, tie)), Scenario(goal="lowest_latency")
+    )
+    assert rec.approach == "sft"  # 0.90 s against 1.90 and 2.10
+    assert "lowest measured latency" in rec.evidence.cost_basis
+
+
+def test_unmeasured_approaches_are_never_recommended():
+    rec = recommend_from_run(
+        load_run_results(RUN), Scenario(labeled_examples=50_000, compute="cluster")
+    )
+    full = rec.verdict_of("full_ft")
+    assert full.measured is None and full.verdict != RECOMMENDED
+    assert "Not measured in this run" in full.reasons[0]
+
+
+def test_no_allowed_strategy_falls_back_to_the_rules(tmp_path):
+    rec = recommend_from_run(load_run_results(RUN), Scenario(max_latency_s=0.1))
+    assert rec.evidence.chosen is None
+    assert any("No measured strategy meets the constraints" in n for n in rec.notes)
+
+
+def test_kinds_quoted_follow_the_scenario():
+    rec = recommend_from_run(
+        load_run_results(RUN), Scenario(knowledge_changes="weekly", knowledge="private")
+    )
+    assert any(r.startswith("on drift items 0.78 ± 0.02") for r in rec.top.reasons)
