@@ -73,7 +73,9 @@ def test_nested_scenario_key_keeps_line_numbers(tmp_path):
 
 
 def test_json_scenario_with_line_numbers(tmp_path):
-    path = _write(tmp_path, "s.json", json.dumps({"compute": "cpu", "citations": "maybe"}, indent=2))
+    path = _write(
+        tmp_path, "s.json", json.dumps({"compute": "cpu", "citations": "maybe"}, indent=2)
+    )
     with pytest.raises(ScenarioError) as caught:
         load_scenario_file(path)
     assert (caught.value.line, caught.value.field) == (3, "citations")
@@ -132,7 +134,10 @@ def test_space_covers_every_field():
 
 
 def test_unknown_values_round_trip():
-    assert scenario_from_mapping({"label_quality": "unknown", "labeled_examples": "unknown"}) == Scenario()
+    assert (
+        scenario_from_mapping({"label_quality": "unknown", "labeled_examples": "unknown"})
+        == Scenario()
+    )
 
 
 @pytest.mark.parametrize(
