@@ -32,6 +32,7 @@ from strategies.training import (
     save_adapter,
     select_examples,
     sft_example,
+    shared_prefix_length,
     train,
     warmup_cosine,
 )
@@ -177,26 +178,55 @@ def test_epoch_batches_yield_the_planned_number_of_steps():
     assert all((b["labels"] == IGNORE_INDEX).eq(b["attention_mask"] == 0).all() for b in batches)
 
 
-def test_the_head_on_loss_positions_gives_the_full_heads_loss_and_gradients(tokenizer, task):
-    model = add_lora(tiny_llama(tokenizer), _lora_config(), seed=0)
+def test_shared_prefix_is_the_common_prompt_start_without_loss(tokenizer, task):
+    examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
+    batch = collate(examples, tokenizer.pad_token_id)
+    prefix = shared_prefix_length(batch)
+    system_end = len(
+        tokenizer(
+            render_prompt(tokenizer, chat(task, "x"))[
+                : -len("x<|im_end|>\n<|im_start|>assistant\n")
+            ]
+        )["input_ids"]
+    )
+    assert prefix >= system_end - 2  # the whole rendered system message, give or take a boundary
+    assert (batch["input_ids"][:, :prefix] == batch["input_ids"][0, :prefix]).all()
+    assert (batch["labels"][:, : prefix + 1] == IGNORE_INDEX).all()
+    assert shared_prefix_length(collate(examples[:1], 2)) == 0
+    corpus = [Example((5, 6, 7, 8) * 4, (5, 6, 7, 8) * 4), Example((5, 6) * 8, (5, 6) * 8)]
+    assert shared_prefix_length(collate(corpus, 2)) == 0  # loss from the first token
+
+
+@pytest.mark.parametrize(
+    "on_loss_positions, share_prefix", [(True, True), (True, False), (False, True)]
+)
+def test_the_fast_loss_paths_give_the_plain_loss_and_gradients(
+    tokenizer, task, on_loss_positions, share_prefix
+):
+    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:  # non-zero B, so the adapters take part in the check
+            torch.nn.init.normal_(parameter, std=0.1)
     examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
     batch = collate(examples, tokenizer.pad_token_id)
 
-    def loss_and_grads(on_loss_positions: bool):
+    def loss_and_grads(**options):
         model.zero_grad()
-        loss = causal_lm_loss(model, batch, head_on_loss_positions=on_loss_positions)
+        loss = causal_lm_loss(model, batch, **options)
         loss.backward()
         grads = [p.grad.clone() for p in model.parameters() if p.requires_grad]
         return loss.item(), grads
 
-    fast, fast_grads = loss_and_grads(True)
-    full, full_grads = loss_and_grads(False)
-    assert fast == pytest.approx(full, rel=1e-5)
-    for a, b in zip(fast_grads, full_grads, strict=True):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
-    # and it is the loss transformers computes from the full logits
+    fast, fast_grads = loss_and_grads(
+        head_on_loss_positions=on_loss_positions, share_prefix=share_prefix
+    )
+    plain, plain_grads = loss_and_grads(head_on_loss_positions=False, share_prefix=False)
+    assert fast == pytest.approx(plain, rel=1e-5)
+    for a, b in zip(fast_grads, plain_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+    # and the plain path is the loss transformers computes from the full logits
     reference = model(**{k: batch[k] for k in ("input_ids", "attention_mask", "labels")}).loss
-    assert fast == pytest.approx(reference.item(), rel=1e-5)
+    assert plain == pytest.approx(reference.item(), rel=1e-5)
 
 
 def test_learning_rate_warms_up_then_decays():
