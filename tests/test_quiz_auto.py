@@ -1,4 +1,4 @@
-"""`advisor quiz --auto`: the engine answers from the question text only and its misses are shown."""
+"""`advisor quiz --auto`: the engine answers from the question text alone; misses are shown."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ runner = CliRunner()
 CLEAR = {
     "id": "weekly-docs",
     "scenario": (
-        "A retailer's assistant must answer from its internal policy documents, which change every week, "
+        "A retailer's assistant must answer from its internal policy documents, "
+        "which change every week, "
         "and cite the source of each answer."
     ),
     "options": {

@@ -1,4 +1,4 @@
-"""The question bank format: the built-in bank is valid and broad, bad banks fail on the right line."""
+"""The bank format: the built-in bank is valid and broad; a bad bank fails on the right line."""
 
 from __future__ import annotations
 
