@@ -133,3 +133,14 @@ def test_kinds_quoted_follow_the_scenario():
         load_run_results(RUN), Scenario(knowledge_changes="weekly", knowledge="private")
     )
     assert any(r.startswith("on drift items 0.78 ± 0.02") for r in rec.top.reasons)
+
+
+def test_what_would_change_is_stated_in_measurements():
+    rec = recommend_from_run(load_run_results(RUN))
+    assert rec.top.would_change[0].startswith(
+        "sft+rag would be chosen if its lead (0.02) grew beyond"
+    )
+    assert "sft+rag would be chosen if rag were ruled out" in rec.top.would_change
+    assert rec.verdict_of("sft").would_change == (
+        "needs 0.25 more score to come within the noise band of sft+rag",
+    )

@@ -224,7 +224,12 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
             else NOT_ADVISED
         )
         base = verdicts.get(result.name) or ApproachVerdict(result.name, 0.0, NOT_ADVISED)
-        measured_verdicts.append(replace(base, verdict=verdict, reasons=reasons, measured=measured))
+        changes = _evidence_changes(
+            result, status, chosen, top, allowed, scenario, metric, excluded
+        )
+        measured_verdicts.append(
+            replace(base, verdict=verdict, reasons=reasons, measured=measured, would_change=changes)
+        )
 
     unmeasured = [_unmeasured(v) for v in ranked.ranking if v.approach not in results.strategies]
     ranking = _order(measured_verdicts, unmeasured, metric)
@@ -306,6 +311,42 @@ def _status(
     return "below band", (
         f"{_scores(result, metric)}, {gap:.2f} below {chosen.name}: outside the noise band ({band:.2f})."
     )
+
+
+def _evidence_changes(
+    result: StrategyResult,
+    status: str,
+    chosen: StrategyResult | None,
+    top: StrategyResult | None,
+    allowed: list[StrategyResult],
+    scenario: Scenario,
+    metric: str,
+    excluded: dict[str, str],
+) -> tuple[str, ...]:
+    """What would change a measured strategy's verdict, in terms of the measurements."""
+    if status == "excluded":
+        return (f"back in the running if this constraint were lifted: {excluded[result.name]}",)
+    if chosen is None or top is None:
+        return ()
+    if status == "chosen":
+        changes = []
+        if top.name != result.name:
+            gap = metric_stat(top, metric).mean - metric_stat(result, metric).mean
+            band = max(noise_band(top, metric)[0], noise_band(result, metric)[0])
+            changes.append(
+                f"{top.name} would be chosen if its lead ({gap:.2f}) grew beyond the noise band "
+                f"({band:.2f}), e.g. with more seeds or test items"
+            )
+        rest = [r for r in allowed if r.name != result.name]
+        runner_up = _choose(rest, scenario, metric)[0]
+        if runner_up is not None:
+            changes.append(f"{runner_up.name} would be chosen if {result.name} were ruled out")
+        return tuple(changes)
+    if status == "within band":
+        return (f"chosen if it cost less than {chosen.name}, or if {chosen.name} were ruled out",)
+    band = max(noise_band(top, metric)[0], noise_band(result, metric)[0])
+    need = metric_stat(top, metric).mean - band - metric_stat(result, metric).mean
+    return (f"needs {need:.2f} more {metric} to come within the noise band of {top.name}",)
 
 
 def _cost_compare(cheaper: StrategyResult, other: StrategyResult) -> str:

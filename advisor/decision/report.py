@@ -421,6 +421,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
          white-space: nowrap; border: 1px solid currentColor; }
 .recommended { color: var(--ok); } .viable { color: var(--mid); } .not-advised { color: var(--no); }
 tr.top td { background: #f3faf5; }
+table.measured td:last-child, table.measured th { white-space: nowrap; }
 ul { margin: .3rem 0; padding-left: 1.2rem; } li { margin: .15rem 0; }
 code, .rule { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .8rem; color: var(--muted); }
 figure { margin: .6rem 0; } figure svg { width: 100%; height: auto; }
@@ -439,7 +440,11 @@ def _esc(value: object) -> str:
 
 
 def _html_table(
-    header, rows, numeric: set[int] | None = None, classes: list[str] | None = None
+    header,
+    rows,
+    numeric: set[int] | None = None,
+    classes: list[str] | None = None,
+    table_class: str = "",
 ) -> str:
     numeric = numeric or set()
     head = "".join(f"<th>{_esc(h)}</th>" for h in header)
@@ -451,7 +456,8 @@ def _html_table(
             for i, c in enumerate(row)
         )
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    attr = f' class="{table_class}"' if table_class else ""
+    return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _badge(verdict: str) -> str:
@@ -539,7 +545,12 @@ def _html_evidence(rec: Recommendation) -> list[str]:
     numeric = set(range(1, len(header) - 1))
     parts = [
         f"<h2>Measured: run {_esc(rec.evidence.run_id)}</h2>",
-        _html_table(header, [[_esc(c) for c in row] for row in rows], numeric=numeric),
+        _html_table(
+            header,
+            [[_esc(c) for c in row] for row in rows],
+            numeric=numeric,
+            table_class="measured",
+        ),
         f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {BAND_NOTE}</p>',
     ]
     for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
