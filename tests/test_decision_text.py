@@ -175,7 +175,7 @@ def test_option_matcher_fallback():
     [
         ("scenarios.yaml", 0.95, 0.95),  # the set the cues were tuned on: 100% / 100%
         ("scenarios_heldout.yaml", 0.90, 0.95),  # 95.8% / 100%
-        ("scenarios_heldout2.yaml", 0.85, 0.90),  # 91.7% / 95.8% (79.2% / 91.7% before its fixes)
+        ("scenarios_heldout2.yaml", 0.85, 0.90),  # 91.7% / 95.8%; 79.2% / 91.7% at first
     ],
 )
 def test_free_text_accuracy(name, approach_min, option_min):

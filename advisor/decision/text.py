@@ -345,7 +345,7 @@ def _read_amounts_without_count(text: str, found: dict[str, Understood], cues: C
     for table in (cues.labeled_without_count, cues.corpus_without_count):
         hit = _first_cue(text, table)
         if hit and hit[0].field not in found:
-            found[hit[0].field] = Understood(hit[0].field, hit[0].value, hit[1].group(0))
+            found[hit[0].field] = Understood(hit[0].field, hit[0].value, hit[1].group(0).strip())
 
 
 def _read_gaps(text: str, cues: CueBook) -> list[Understood]:
@@ -353,7 +353,7 @@ def _read_gaps(text: str, cues: CueBook) -> list[Understood]:
     for cue in cues.gaps:
         match = cue.pattern.search(text)
         if match and all(u.value != cue.value for u in found):
-            found.append(Understood("gaps", cue.value, match.group(0)))
+            found.append(Understood("gaps", cue.value, match.group(0).strip()))
     return found
 
 
@@ -364,7 +364,7 @@ def _keyword_facts(text: str, cues: CueBook) -> dict[str, Understood]:
     for field_name, table in [*cues.scenario.items(), ("label_quality", cues.label_quality)]:
         hit = _first_cue(text, table)
         if hit and field_name not in found:
-            found[field_name] = Understood(field_name, hit[0].value, hit[1].group(0))
+            found[field_name] = Understood(field_name, hit[0].value, hit[1].group(0).strip())
     return found
 
 
