@@ -24,6 +24,7 @@ def run_and_report(
     *,
     resume: bool | Path = True,
     prices_file: Path | None = None,
+    scenario_file: Path | None = None,
 ) -> RunOutcome:
     console.print(
         f"[bold]advisor compare[/] task [bold]{config.task}[/] · profile {config.profile} · "
@@ -40,7 +41,38 @@ def run_and_report(
         )
         outcome = harness.run()
     print_results(outcome, console)
+    recommend_and_report(outcome, console, scenario_file)
     return outcome
+
+
+def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: Path | None) -> None:
+    """The decision engine reads the measured table (and the team's constraints,
+    when given) and the run folder gets the report as Markdown and HTML."""
+    from advisor.decision import (
+        Scenario,
+        load_scenario_file,
+        recommend_from_run,
+        render_recommendation,
+        to_html,
+        to_markdown,
+    )
+    from benchmarks.results import load_run_results
+
+    scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
+    recommendation = recommend_from_run(load_run_results(outcome.run_dir), scenario)
+    console.rule("recommendation")
+    render_recommendation(recommendation, console, show_rules=False)
+    run_dir = outcome.run_dir
+    (run_dir / "report.md").write_text(
+        to_markdown(recommendation, plots_dir=run_dir / "plots"), encoding="utf-8"
+    )
+    (run_dir / "report.html").write_text(
+        to_html(recommendation, title=f"advisor: {run_dir.name}"), encoding="utf-8"
+    )
+    console.print(
+        f"Report: [bold]{run_dir / 'report.md'}[/] and report.html · "
+        f"with your constraints: advisor recommend --from-run {run_dir} scenario.yaml"
+    )
 
 
 def print_results(outcome: RunOutcome, console: Console) -> None:

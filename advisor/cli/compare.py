@@ -53,6 +53,9 @@ def compare(
     prices: Path = typer.Option(
         None, "--prices", help="Hourly price table (YAML) for the cost estimates."
     ),
+    scenario: Path = typer.Option(
+        None, "--scenario", help="Your constraints (a scenario YAML) for the final recommendation."
+    ),
     overrides: list[str] = typer.Argument(
         None, help="Settings as key=value, e.g. sft.epochs=3 rag.top_k=5."
     ),
@@ -81,4 +84,10 @@ def compare(
     config = resolve_config(
         profile=profile, config_file=config_file, settings=settings, overrides=overrides
     )
-    run_and_report(config, console, resume=resume if resume else not fresh, prices_file=prices)
+    run_and_report(
+        config,
+        console,
+        resume=resume if resume else not fresh,
+        prices_file=prices,
+        scenario_file=scenario,
+    )
