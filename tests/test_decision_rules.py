@@ -85,6 +85,35 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
 }
 
 
+# Further branches of rules whose condition has an `any`: (rule id, scenario, fires?).
+BRANCH_CASES = [
+    ("knowledge-gap", {"gaps": ("facts",)}, True),
+    ("knowledge-gap", {"gaps": ("facts",), "knowledge": "none"}, False),  # already in the prompt
+    ("no-knowledge-needed", {"knowledge": "none", "gaps": ("facts",)}, True),
+    ("no-knowledge-needed", {"knowledge": "private"}, False),
+    (
+        "knowledge-and-behaviour",
+        {"citations": True, "gaps": ("format",), "labeled_examples": 100},
+        True,
+    ),
+    (
+        "knowledge-and-behaviour",
+        {"knowledge_changes": "weekly", "gaps": ("behaviour",), "labeled_examples": 100},
+        True,
+    ),
+    (
+        "knowledge-and-behaviour",
+        {"knowledge_changes": "yearly", "gaps": ("behaviour",), "labeled_examples": 100},
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "fields", "fires"), BRANCH_CASES)
+def test_rule_branches(rule_id, fields, fires):
+    assert (rule_id in score_scenario(Scenario(**fields)).fired_ids) is fires
+
+
 def test_every_rule_has_cases():
     """A new rule must come with a scenario that fires it and one that does not."""
     assert set(RULE_CASES) == {r.id for r in load_rules().rules}

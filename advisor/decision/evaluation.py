@@ -81,7 +81,7 @@ def evaluate(items: list[ScenarioItem], matcher: TextMatcher | None = None) -> E
         choice = choose_option(item.text, item.options, matcher)
         rec = choice.recommendation
         understood = ", ".join(f"{u.field}={u.value}" for u in rec.understood)
-        results.append(ItemResult(item, rec.approach, choice.letter, understood))
+        results.append(ItemResult(item, choice.top, choice.letter, understood))
     return EvalReport(tuple(results))
 
 

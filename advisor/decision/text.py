@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from advisor.decision.approaches import APPROACH_DESCRIPTIONS, APPROACHES
+from advisor.decision.approaches import APPROACH_DESCRIPTIONS, APPROACHES, label
 from advisor.decision.engine import recommend
 from advisor.decision.matcher import TextMatcher, best_label
 from advisor.decision.recommendation import Recommendation, Understood
@@ -54,6 +54,11 @@ class CueBook:
     labeled_without_count: tuple[Cue, ...]
     corpus_without_count: tuple[Cue, ...]
     options: tuple[tuple[str | None, re.Pattern], ...]
+    option_reasons: re.Pattern  # where an option's action clause ends and its reasons begin
+    option_rejections: tuple[re.Pattern, ...]  # spans naming an alternative the option turns down
+    definition_question: re.Pattern  # a one-sentence question about the approaches themselves
+    properties: tuple[tuple[str, re.Pattern], ...]  # what each approach is known for
+    property_sentences: dict[str, tuple[str, ...]]  # the same, for the similarity fallback
 
 
 CUES_PATH = Path(__file__).with_name("cues.yaml")
@@ -89,10 +94,19 @@ def load_cues(path: Path = CUES_PATH) -> CueBook:
         labeled_without_count=_compile("labeled_examples", data["labeled_without_count"]),
         corpus_without_count=_compile("unlabeled_corpus", data["corpus_without_count"]),
         options=tuple(options),
+        option_reasons=re.compile(data["option_reasons"], re.I),
+        option_rejections=tuple(re.compile(p, re.I) for p in data["option_rejections"]),
+        definition_question=re.compile(data["definition_question"], re.I),
+        properties=tuple((a, re.compile(p, re.I)) for a, p in data["properties"]),
+        property_sentences={a: tuple(v) for a, v in data["property_sentences"].items()},
     )
 
 
 _WORD_NUMBERS = {
+    "hundreds of billions of": 300_000_000_000,
+    "tens of billions of": 30_000_000_000,
+    "hundreds of millions of": 300_000_000,
+    "tens of millions of": 30_000_000,
     "tens of thousands of": 30_000,
     "hundreds of thousands of": 300_000,
     "millions of": 3_000_000,
@@ -116,7 +130,6 @@ _WORD_NUMBERS = {
     "a thousand": 1_000,
     "one thousand": 1_000,
     "a million": 1_000_000,
-    "one": 1,
     "two": 2,
     "three": 3,
     "four": 4,
@@ -171,6 +184,8 @@ LABELED_NOUNS = frozenset(
 )
 CORPUS_NOUNS = {  # rough tokens per unit, to bucket a corpus size
     "tokens": 1,
+    "base pairs": 1,  # DNA: a sequence corpus, not labeled pairs
+    "lines": 10,  # of code or text
     "words": 1.3,
     "documents": 1_500,
     "docs": 1_500,
@@ -198,11 +213,24 @@ QUANTITY = re.compile(r"(?<![\w$])(?:" + _QUANTITY + r")(?=\s)", re.I)
 UNLABELED = re.compile(r"^(?:unlabel+ed|raw|unannotated|unstructured|untagged)$", re.I)
 LABELED = re.compile(
     r"^(?:label+ed|annotated|curated|tagged|high-quality|gold|example|approved|reviewed|corrected|"
-    r"verified|human-\w+|expert-\w+|hand-\w+|input-output|prompt-\w+|question-answer|model|sample|"
-    r"[\w-]+-written|[\w-]+-annotated|[\w-]+-labeled)$",
+    r"paired|worked|verified|human-\w+|expert-\w+|hand-\w+|input-output|prompt-\w+|question-answer|"
+    r"model|sample|[\w-]+-written|[\w-]+-annotated|[\w-]+-labeled)$",
     re.I,
 )
 AMOUNT_WINDOW = 7  # words after a number in which to find what it counts
+PROMPT_SIZE_TOKENS = 100_000  # fewer tokens than this are a prompt or a context, not a corpus
+# "... titles she likes": things someone picked are examples of the output wanted.
+LIKED = re.compile(
+    r"^(?:she|he|they|we|it|the team|the client|staff|editors|users) "
+    r"(?:likes?|liked|loves?|prefers?|preferred|approved|chose|picked|wrote|has written)\b",
+    re.I,
+)
+DEMONSTRATED_IN = re.compile(
+    r"\b(?:(?:shown|demonstrated|illustrated|exemplified|captured|set out) (?:in|by)|"
+    r"(?:approved|written|wrote|picked|chosen|chose|liked)(?: only| just)?) "
+    r"(?:the |its |their |some |about |over )?$",
+    re.I,
+)
 # A number followed by one of these counts time or money, not data.
 COUNT_UNITS = frozenset(
     [
@@ -297,37 +325,55 @@ def _first_cue(text: str, cues: tuple[Cue, ...]) -> tuple[Cue, re.Match] | None:
     return None
 
 
-def _counted(text: str, end: int) -> tuple[str | None, str, int]:
-    """What the number ending at `end` counts: ("labeled" | "corpus" | None, noun, words used)."""
-    words = re.findall(r"[\w'&/-]+", text[end : end + 120])[:AMOUNT_WINDOW]
-    kind = None
+def _counted(text: str, start: int, end: int) -> tuple[str | None, str, int]:
+    """What the number at `start`..`end` counts: ("labeled" | "corpus" | None, noun, words used).
+
+    The noun decides, else an adjective ("labeled", "raw") followed by a noun; an
+    adjective with no noun after it counts nothing ("a model at high volume"). Things
+    "shown in 3,000 past memos", "approved only ten slogans" or "titles she likes" are
+    examples of the output wanted: labeled, whatever the noun.
+    """
+    phrase = re.split(r"[.;!?](?:\s|$)", text[end : end + 120], maxsplit=1)[0]  # this sentence
+    words = re.findall(r"[\w'&/-]+", phrase)[:AMOUNT_WINDOW]
+    demonstrated = bool(DEMONSTRATED_IN.search(text[max(0, start - 40) : start]))
+    kind, named = None, False  # named: a word followed the adjective that set `kind`
     for used, word in enumerate(words, start=1):
         lower = word.lower()
+        pair = f"{lower} {words[used].lower()}" if used < len(words) else ""
+        named = named or (kind is not None and lower not in WINDOW_STOPS)
         if UNLABELED.match(lower):
             kind = "corpus"
         elif LABELED.match(lower) and kind is None:
+            if used > 1 and lower.endswith("ed"):  # "40,000 receipts already labeled"
+                return "labeled", words[0].lower(), used
             kind = "labeled"
+        if pair in CORPUS_NOUNS:
+            return kind or "corpus", pair, used + 1
+        if lower in COUNT_UNITS:
+            return None, "", used
+        if (demonstrated or LIKED.match(" ".join(words[used : used + 3]))) and lower.endswith("s"):
+            return "labeled", lower, used  # "shown in 3,000 memos", "twenty titles she likes"
         if lower in CORPUS_NOUNS:
             return kind or _labeled_after(words[used:]) or "corpus", lower, used
         if lower in LABELED_NOUNS:
             return kind or "labeled", lower, used
-        if lower in COUNT_UNITS:
-            return None, "", used
         if lower in WINDOW_STOPS or QUANTITY.match(word):
             break
-    return kind, "", len(words)
+    return (kind if named else None), "", len(words)
 
 
 def _labeled_after(words: list[str]) -> str | None:
-    """ "40 reports have been labeled": a labeled word right after the noun."""
-    return "labeled" if any(LABELED.match(w) for w in words[:4]) else None
+    """ "40 reports have been labeled": a labeled participle right after the noun."""
+    return "labeled" if any(LABELED.match(w) and w.endswith("ed") for w in words[:4]) else None
 
 
 def _read_amounts(text: str, found: dict[str, Understood]) -> None:
     for match in QUANTITY.finditer(text):
-        kind, noun, used = _counted(text, match.end())
+        kind, noun, used = _counted(text, match.start(), match.end())
         if kind is None:
             continue
+        if noun == "tokens" and _amount(match) < PROMPT_SIZE_TOKENS:
+            continue  # "1,500 tokens added per request" is a prompt's size
         phrase = " ".join([match.group(0), *re.findall(r"[\w'&/-]+", text[match.end() :])[:used]])
         amount = _amount(match)
         if kind == "corpus" and "unlabeled_corpus" not in found:
@@ -394,9 +440,8 @@ GAP_PROTOTYPES: dict[str, tuple[str, ...]] = {
     "vocabulary": (
         "The model does not understand the specialised words and abbreviations used in our field.",
     ),
-    "modality": (
-        "The data is not human language text, and no existing model has seen anything like it.",
-    ),
+    # No "modality": a claim that strong (it points to training from scratch) needs the
+    # explicit modality words of the keyword cues, not a similar-sounding sentence.
 }
 SIMILARITY_THRESHOLD = 0.5
 
@@ -438,18 +483,46 @@ def parse_scenario_text(text: str, matcher: TextMatcher | None = None) -> Parsed
 OPTION_THRESHOLD = 0.40
 
 
+def _option_cue(text: str, cues: CueBook) -> tuple[bool, str | None]:
+    """(matched, approach) of the first option cue found in `text`."""
+    for approach, pattern in cues.options:
+        if pattern.search(text):
+            return True, approach
+    return False, None
+
+
+def _without_rejections(text: str, cues: CueBook) -> str:
+    for pattern in cues.option_rejections:
+        text = pattern.sub(" ", text)
+    return " ".join(text.split())
+
+
+def read_option(text: str) -> tuple[bool, str | None, bool]:
+    """(matched, approach, from_action) for an option read by keywords alone.
+
+    The action clause (before ";", ":" or "because"), with the alternatives it turns
+    down removed, is read first; then the whole option with them removed. `from_action`
+    says the action clause decided, which is the stronger reading.
+    """
+    cues = load_cues()
+    clean = " ".join(text.lower().split())
+    action = cues.option_reasons.split(clean, maxsplit=1)[0]
+    for part, from_action in ((action, True), (clean, False)):
+        matched, approach = _option_cue(_without_rejections(part, cues), cues)
+        if matched:
+            return True, approach, from_action
+    return False, None, False
+
+
 def classify_option(text: str, matcher: TextMatcher | None = None) -> str | None:
     """Which approach an answer option stands for, or None for a distractor.
 
-    Keywords first; when none match and a `matcher` is given, the approach whose
-    descriptions are most similar (if similar enough).
+    Keywords first (see `read_option`); when none match and a `matcher` is given, the
+    approach whose descriptions are most similar (if similar enough).
     """
-    clean = " ".join(text.lower().split())
-    for approach, pattern in load_cues().options:
-        if pattern.search(clean):
-            return approach
-    if matcher is None:
-        return None
+    matched, approach, _ = read_option(text)
+    if matched or matcher is None:
+        return approach
     approach, score, _ = best_label(matcher, [text], APPROACH_DESCRIPTIONS)
     return approach if score >= OPTION_THRESHOLD else None
 
@@ -462,6 +535,125 @@ class OptionChoice:
     option_approaches: dict[str, str | None]
     reasons: tuple[str, ...]
     option_texts: dict[str, str] = field(default_factory=dict)
+    asked_for: str | None = None  # a definition question's approach (not the scenario ranking)
+
+    @property
+    def top(self) -> str:
+        """The approach the engine answers with: the one asked for, else the top-ranked."""
+        return self.asked_for or self.recommendation.approach
+
+
+@dataclass(frozen=True)
+class AskedFor:
+    """The approach a definition-style question asks about, and why the engine thinks so."""
+
+    approach: str
+    phrase: str
+    how: str  # "property", "named" or "similarity 0.63"
+
+
+PROPERTY_THRESHOLD = 0.5
+ALMOST_NOTHING = 1  # facts read from a stem that is still a question about the approaches
+
+
+def asked_approach(
+    text: str, parsed: ParsedScenario, matcher: TextMatcher | None = None
+) -> AskedFor | None:
+    """For a definition-style question, the approach it asks about; None for a scenario.
+
+    A one-sentence question ("Which approach updates every parameter?") in which the
+    scenario reading found almost nothing, or any text in which it found nothing, is
+    matched to what each approach is known for (`properties` in cues.yaml); a question
+    that names an approach ("When is training from scratch justified?") asks about that one.
+    """
+    cues = load_cues()
+    clean = " ".join(text.split())
+    question = bool(cues.definition_question.match(clean))
+    if len(parsed.understood) > ALMOST_NOTHING or not (question or not parsed.understood):
+        return None
+    for approach, pattern in cues.properties:
+        if match := pattern.search(clean):
+            return AskedFor(approach, match.group(0), "property")
+    if question:
+        _, approach, _ = read_option(clean)
+        if approach is not None:
+            return AskedFor(approach, clean, "named")
+    if question and matcher is not None:
+        approach, score, _ = best_label(matcher, [clean], cues.property_sentences)
+        if score >= PROPERTY_THRESHOLD:
+            return AskedFor(approach, clean, f"similarity {score:.2f}")
+    return None
+
+
+def _read(text: str, matcher: TextMatcher | None) -> tuple[str | None, int]:
+    """(approach, strength) of an option: 2 read from its action clause, 1 from the whole
+    option, 0 from similarity."""
+    matched, approach, from_action = read_option(text)
+    if matched:
+        return approach, 2 if from_action else 1
+    if matcher is None:
+        return None, 0
+    approach, score, _ = best_label(matcher, [text], APPROACH_DESCRIPTIONS)
+    return (approach if score >= OPTION_THRESHOLD else None), 0
+
+
+def _pick(letters: list[str], readings: dict[str, tuple[str | None, int]]) -> tuple[str, list[str]]:
+    """The strongest-read of several options standing for the same approach, and a note
+    when the reading cannot separate them (the first is taken, and the report says so)."""
+    strongest = max(readings[x][1] for x in letters)
+    best = [x for x in letters if readings[x][1] == strongest]
+    if len(best) == 1:
+        return best[0], []
+    approach = label(readings[best[0]][0] or "")
+    return best[0], [
+        f"Options {', '.join(best)} all read as {approach}; the engine cannot tell them apart "
+        f"and takes {best[0]}, the first."
+    ]
+
+
+def _choose_asked(
+    asked: AskedFor,
+    rec: Recommendation,
+    options: dict[str, str],
+    readings: dict[str, tuple[str | None, int]],
+    matcher: TextMatcher | None,
+) -> OptionChoice | None:
+    option_approaches = {letter: a for letter, (a, _) in readings.items()}
+    name = label(asked.approach)
+    why = (
+        f'The question asks about {name} ("{asked.phrase}" is what {name} is known for).'
+        if asked.how == "property"
+        else f"The question asks about {name} ({asked.how})."
+    )
+    matching = [x for x, a in option_approaches.items() if a == asked.approach]
+    if matching:
+        letter, notes = _pick(matching, readings)
+        reasons = (why, f"Option {letter} stands for {name}.", *notes)
+        return OptionChoice(
+            letter, asked.approach, rec, option_approaches, reasons, dict(options), asked.approach
+        )
+    # The options are situations: pick the one in which the asked approach ranks best.
+    fits = []
+    for letter, text in options.items():
+        situation = parse_scenario_text(text, matcher)
+        if not situation.understood:
+            continue
+        scored = recommend(situation.scenario)
+        rival = max(v.score for v in scored.ranking if v.approach != asked.approach)
+        margin = scored.verdict_of(asked.approach).score - rival
+        fits.append((scored.rank_of(asked.approach), -margin, letter, situation))
+    if not fits:
+        return None
+    rank, _, letter, situation = min(fits)
+    facts = ", ".join(f"{u.field}={format_value(u.field, u.value)}" for u in situation.understood)
+    reasons = (
+        why,
+        f"The options describe situations; {name} ranks #{rank} in option {letter}'s ({facts}), "
+        "better than in any other.",
+    )
+    return OptionChoice(
+        letter, None, rec, option_approaches, reasons, dict(options), asked.approach
+    )
 
 
 def recommend_text(text: str, matcher: TextMatcher | None = None) -> Recommendation:
@@ -473,18 +665,29 @@ def recommend_text(text: str, matcher: TextMatcher | None = None) -> Recommendat
 def choose_option(
     scenario_text: str, options: dict[str, str], matcher: TextMatcher | None = None
 ) -> OptionChoice:
-    """Pick the option whose approach ranks highest for the scenario in the text."""
-    rec = recommend_text(scenario_text, matcher)
-    option_approaches = {letter: classify_option(text, matcher) for letter, text in options.items()}
-    candidates = [
-        (rec.rank_of(a), letter, a) for letter, a in option_approaches.items() if a is not None
-    ]
-    if not candidates:
+    """Pick the option whose approach ranks highest for the scenario in the text.
+
+    A definition-style question (see `asked_approach`) is answered by the option that
+    stands for the approach asked about, or, when the options are situations, by the
+    situation in which that approach ranks best.
+    """
+    parsed = parse_scenario_text(scenario_text, matcher)
+    rec = recommend(parsed.scenario).with_text(parsed.understood)
+    readings = {letter: _read(text, matcher) for letter, text in options.items()}
+    option_approaches = {letter: a for letter, (a, _) in readings.items()}
+    asked = asked_approach(scenario_text, parsed, matcher)
+    if asked is not None and (choice := _choose_asked(asked, rec, options, readings, matcher)):
+        return choice
+    offered = [a for a in option_approaches.values() if a is not None]
+    if not offered:
         reasons = (f"No option matches an approach; the scenario points to {rec.top.label}.",)
         return OptionChoice(None, None, rec, option_approaches, reasons, dict(options))
-    rank, letter, approach = min(candidates)
+    approach = min(offered, key=rec.rank_of)
+    rank = rec.rank_of(approach)
+    letter, notes = _pick([x for x, a in option_approaches.items() if a == approach], readings)
     verdict = rec.verdict_of(approach)
     reasons = [f"Option {letter} stands for {verdict.label}, ranked #{rank} ({verdict.verdict})."]
+    reasons += notes
     if rank > 1:
         reasons.append(f"The top approach, {rec.top.label}, is not among the options.")
     reasons += [r.rationale for r in verdict.for_[:3]]
@@ -493,8 +696,10 @@ def choose_option(
 
 __all__ = [
     "APPROACHES",
+    "AskedFor",
     "OptionChoice",
     "ParsedScenario",
+    "asked_approach",
     "choose_option",
     "classify_option",
     "parse_scenario_text",
