@@ -15,10 +15,8 @@ from advisor.tasks import Task, TrainExample
 from strategies.generation import Message, generate
 from strategies.protocol import Answer, Passage, PrepareReport, StrategyContext
 
-CONTEXT_INSTRUCTION = (
-    "Answer the customer's question using only the facts below. Copy figures exactly as written. "
-    "If the facts do not cover the question, say you cannot help with that. Answer in English."
-)
+CONTEXT_HEADER = "Facts:"
+CONTEXT_INSTRUCTION = "Using only these facts, answer:"
 
 
 def system_message(task: Task) -> str:
@@ -36,15 +34,19 @@ def format_passages(passages: Sequence[Passage]) -> str:
 def chat(
     task: Task, question: str, *, context_passages: Sequence[Passage] | None = None
 ) -> list[Message]:
-    """The conversation for one question; retrieved passages go in the system message.
+    """The conversation for one question; retrieved passages go just before it.
 
-    DESIGN.md's retrieval probe on the 135M model: facts placed in the system
-    message under a plain English instruction worked best.
+    Measured on the banking task with SmolLM2-135M (40 seen/unseen items, see
+    README "Retrieval on a 135M model"): passages in the user turn right before
+    the question beat passages in the system message (fact recall 0.45 vs 0.38
+    with one passage), and one passage beat two (0.39) or three (0.29): the
+    small model copies from what is nearest the question.
     """
-    system = system_message(task)
+    messages = [{"role": "system", "content": system_message(task)}]
     if context_passages:
-        system += f"\n\n{CONTEXT_INSTRUCTION}\n{format_passages(context_passages)}"
-    return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+        question = f"{CONTEXT_HEADER}\n{format_passages(context_passages)}\n\n{CONTEXT_INSTRUCTION} {question}"
+    messages.append({"role": "user", "content": question})
+    return messages
 
 
 def fewshot_chat(task: Task, examples: Sequence[TrainExample], question: str) -> list[Message]:

@@ -54,7 +54,7 @@ def test_run_folder_holds_everything_needed_to_reproduce(tmp_path: Path) -> None
 
 
 def test_rag_retrieves_from_the_corpus_after_drift(tmp_path: Path) -> None:
-    outcome = _harness(_config(tmp_path, ["rag"])).run()
+    outcome = _harness(_config(tmp_path, ["rag"], rag={"top_k": 3})).run()
     answers = [json.loads(line) for line in (outcome.run_dir / "answers.jsonl").read_text().splitlines()]
     drift = next(a for a in answers if a["kind"] == "drift")
     cited = " ".join(c["text"] for c in drift["citations"])

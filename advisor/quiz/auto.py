@@ -32,7 +32,7 @@ def engine_answer(question: Question, matcher: TextMatcher | None = None) -> dic
     return {
         "letter": choice.letter,
         "approach": choice.approach,
-        "recommended": recommendation.approach,
+        "recommended": choice.top,
         "option_approaches": {k: v for k, v in choice.option_approaches.items() if v is not None},
         "understood": [
             f"{u.field}={_plain(u.value)} ← {u.phrase!r}" for u in recommendation.understood
