@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import ConfigError
+from advisor.fileio import yaml_error
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 ALL_STRATEGIES = ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch")
@@ -246,12 +247,7 @@ def load_yaml_mapping(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError("file not found", file=path) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            file=path,
-            line=mark.line + 1 if mark else None,
-        ) from None
+        raise yaml_error(exc, path, ConfigError) from None
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of settings", file=path)
     return data

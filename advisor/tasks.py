@@ -18,7 +18,6 @@ loading never writes anything.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import TaskError
+from advisor.fileio import read_jsonl, yaml_error
 
 KINDS = ("seen", "unseen", "style", "out_of_scope", "drift")
 ROLES = ("system", "user", "assistant")
@@ -256,11 +256,7 @@ def _load_spec(path: Path) -> TaskSpec:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise TaskError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})", file=path, line=line
-        ) from None
+        raise yaml_error(exc, path, TaskError) from None
     if not isinstance(data, dict):
         raise TaskError("expected a mapping of fields", file=path)
     name = _require(data, "name", str, path)
@@ -344,23 +340,7 @@ def _load_corpus(folder: Path, *, field_name: str) -> tuple[Document, ...]:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise TaskError("file not found", file=path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if not any(line.strip() for line in lines):
-        raise TaskError("file is empty", file=path)
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TaskError(
-                f"malformed JSON ({exc.msg} at column {exc.colno})", file=path, line=number
-            ) from None
-        if not isinstance(record, dict):
-            raise TaskError("expected a JSON object", file=path, line=number)
-        yield number, record
+    return read_jsonl(path, TaskError)
 
 
 def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainExample:

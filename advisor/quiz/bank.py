@@ -18,7 +18,6 @@ is usually written by hand and the line number is what the author needs.
 
 from __future__ import annotations
 
-import json
 import string
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.fileio import read_jsonl
 
 BUILTIN_BANK = Path(__file__).parent / "data" / "bank.jsonl"
 DEFAULT_TOPIC = "general"
@@ -145,29 +145,7 @@ def topic_counts(questions: Iterable[Question]) -> dict[str, int]:
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    if not path.is_file():
-        raise BankError("bank file not found", file=path, hint="pass a JSONL file with --bank")
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise BankError(f"not UTF-8 text ({exc.reason})", file=path) from None
-    if not any(raw.strip() for raw in lines):
-        raise BankError("bank file is empty", file=path, hint="one JSON question per line")
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BankError(
-                f"malformed JSON ({exc.msg} at column {exc.colno})",
-                file=path,
-                line=number,
-                hint="each line must be one complete JSON object",
-            ) from None
-        if not isinstance(record, dict):
-            raise BankError("expected a JSON object", file=path, line=number)
-        yield number, record
+    return read_jsonl(path, BankError, what="bank file", hint="pass a JSONL file with --bank")
 
 
 def _text(record: Mapping[str, Any], key: str, *, fail, required: bool = False) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import TaskError
+from advisor.fileio import yaml_error
 from advisor.tasks import BUILTIN_TASKS_DIR, normalise_question
 
 FACTS_FILE = Path(__file__).resolve().with_name("banking_facts.yaml")
@@ -162,12 +163,7 @@ def load_table(path: Path = FACTS_FILE) -> Table:
         data = yaml.safe_load(text)
         lines = _item_lines(yaml.compose(text))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise TaskError(
-            f"not valid YAML ({getattr(exc, 'problem', exc)})",
-            file=path,
-            line=mark.line + 1 if mark else None,
-        ) from None
+        raise yaml_error(exc, path, TaskError) from None
     for section in ("task", "documents", "facts", "style_examples", "out_of_scope"):
         if section not in data:
             raise TaskError("missing section", file=path, field=section)
