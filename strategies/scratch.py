@@ -39,13 +39,17 @@ from strategies.training import (
     build_sft_examples,
     corpus_examples,
     epoch_batches,
+    examples_digest,
+    fingerprint,
     pad_id,
+    read_train_log,
     train,
     train_batch_size,
     write_train_log,
 )
 
 UNK = 0  # compact id of every token the training text never contained
+WEIGHTS = "model.pt"
 
 
 # ---------------------------------------------------------------- the model
@@ -238,19 +242,29 @@ def build_model(used_ids: Iterable[int], tokenizer_size: int, config: ScratchCon
 # ---------------------------------------------------------------- the strategy
 
 
-def training_sequences(ctx: StrategyContext, tokenizer, block_size: int) -> list[Example]:
+def training_sequences(
+    ctx: StrategyContext, tokenizer, block_size: int
+) -> tuple[list[Example], dict[str, int]]:
     """The train conversations (as the model will be asked, answer included) and
-    the v1 corpus in `block_size` windows, language-modelling loss on every token.
+    the v1 corpus in `block_size` windows, language-modelling loss on every token;
+    and counts worth reporting.
 
-    A conversation longer than the context keeps its end (question and answer),
-    as generation keeps the end of a long prompt.
+    Position embeddings are absolute, so a conversation must fit the context
+    for training and answering to see the same positions: one longer than
+    `block_size` keeps its end (question and answer) and is counted as cropped;
+    at answer time the window then slides, and the model sees positions it was
+    not trained on. Size `block_size` to hold a conversation plus an answer.
     """
     conversations, _ = build_sft_examples(ctx.task, tokenizer, ctx.task.train, 1_000_000)
     sequences = []
     for example in conversations:
         ids = example.input_ids[-block_size:]
         sequences.append(Example(ids, ids))
-    return sequences + corpus_examples(tokenizer, ctx.task.corpus, block_size)
+    counts = {
+        "longest_conversation": max((len(e) for e in conversations), default=0),
+        "cropped_conversations": sum(1 for e in conversations if len(e) > block_size),
+    }
+    return sequences + corpus_examples(tokenizer, ctx.task.corpus, block_size), counts
 
 
 def to_compact(model: ScratchGPT, examples: Sequence[Example]) -> list[Example]:
@@ -281,12 +295,45 @@ class ScratchStrategy:
         if ctx.device.is_cuda:
             torch.cuda.reset_peak_memory_stats(torch.device(ctx.device.device))
         self.tokenizer = ctx.models.tokenizer()
-        sequences = training_sequences(ctx, self.tokenizer, config.block_size)
+        sequences, counts = training_sequences(ctx, self.tokenizer, config.block_size)
         used = {i for s in sequences for i in s.input_ids} | {pad_id(self.tokenizer)}
         set_seed(ctx.seed)
         self.model = build_model(used, len(self.tokenizer), config).to(ctx.device.device)
         examples = to_compact(self.model, sequences)
         batch_size = train_batch_size(config.batch_size, ctx.device)
+        key = fingerprint(
+            kind="scratch",
+            config=dataclasses.asdict(config),
+            batch_size=batch_size,
+            seed=ctx.seed,
+            dtype=ctx.device.dtype,
+            data=examples_digest(sequences),
+        )
+        parameters = sum(p.numel() for p in self.model.parameters())
+        details = {
+            "parameters": parameters,
+            "vocabulary": self.model.vocab_size,
+            "sequences": len(examples),
+            **counts,
+            "batch_size": batch_size,
+            "fingerprint": key,
+        }
+        saved = read_train_log(ctx.workdir)
+        if (
+            saved is not None
+            and saved.get("fingerprint") == key
+            and (ctx.workdir / WEIGHTS).is_file()
+        ):
+            # a resumed run: the model trained before, with this config, data and seed
+            state = torch.load(ctx.workdir / WEIGHTS, map_location=ctx.device.device)
+            self.model.load_state_dict(state)
+            self.model.eval()
+            return PrepareReport(
+                train_time_s=float(saved.get("prepare_time_s", 0.0)),
+                train_tokens=int(saved["summary"]["tokens"]),
+                peak_memory_mb=peak_memory_mb(ctx.device),
+                details={**details, **saved["summary"], "resumed": True},
+            )
         log = train(
             self.model,
             epoch_batches(
@@ -306,20 +353,12 @@ class ScratchStrategy:
             advance=ctx.start_phase("scratch: training", config.steps),
         )
         prepare_time = time.perf_counter() - began
-        parameters = sum(p.numel() for p in self.model.parameters())
-        details = {
-            **log.summary(),
-            "parameters": parameters,
-            "vocabulary": self.model.vocab_size,
-            "sequences": len(examples),
-            "batch_size": batch_size,
-        }
         ctx.workdir.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.state_dict(), ctx.workdir / "model.pt")
+        torch.save(self.model.state_dict(), ctx.workdir / WEIGHTS)
         write_train_log(
             ctx.workdir,
             log,
-            key="scratch",
+            key,
             prepare_time_s=round(prepare_time, 2),
             config=dataclasses.asdict(config),
             parameters=parameters,
@@ -329,7 +368,7 @@ class ScratchStrategy:
             train_time_s=prepare_time,
             train_tokens=log.tokens,
             peak_memory_mb=peak_memory_mb(ctx.device),
-            details=details,
+            details={**details, **log.summary(), "resumed": False},
         )
 
     def answer(self, questions: Sequence[str]) -> list[Answer]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tiny import cpu_device, tiny_provider, tiny_tokenizer, write_tiny_task
 
 from advisor.config import RunConfig, ScratchConfig
 from advisor.tasks import load_task
@@ -13,6 +12,7 @@ from strategies.generation import generate
 from strategies.protocol import StrategyContext
 from strategies.scratch import UNK, ScratchStrategy, build_model, to_compact
 from strategies.training import Example, epoch_batches, train
+from tiny import cpu_device, tiny_provider, tiny_tokenizer, write_tiny_task
 
 LINES = [
     "A SINPE transfer costs Q5.00 for amounts up to Q5,000.00.",
@@ -123,7 +123,7 @@ def test_generation_longer_than_the_context_keeps_the_last_block(tokenizer):
 def test_the_scratch_strategy_trains_and_answers_through_the_shared_generator(tmp_path):
     task = load_task(write_tiny_task(tmp_path / "task"))
     config = RunConfig()
-    config.scratch = _small(steps=20, batch_size=4)
+    config.scratch = _small(steps=20, batch_size=4, block_size=160)
     config.generation.max_new_tokens = 8
     phases = []
     ctx = StrategyContext(
@@ -149,6 +149,16 @@ def test_the_scratch_strategy_trains_and_answers_through_the_shared_generator(tm
     questions = [item.question for item in task.test]
     answers = strategy.answer(questions)
     assert len(answers) == len(questions) and all(a.output_tokens <= 8 for a in answers)
+    assert report.details["cropped_conversations"] == 0
+    assert report.details["longest_conversation"] <= config.scratch.block_size
+
+    again = ScratchStrategy()
+    phases.clear()
+    resumed = again.prepare(ctx)  # a resumed run: same config, data and seed
+    assert phases == [] and resumed.details["resumed"]
+    assert resumed.train_time_s == pytest.approx(report.train_time_s, abs=0.01)
+    assert [a.text for a in again.answer(questions)] == [a.text for a in answers]
+
     direct = generate(
         strategy.model,
         strategy.tokenizer,

@@ -364,3 +364,52 @@ def test_a_resumed_run_loads_the_saved_adapter_instead_of_training(tokenizer, ta
 def test_loss_values_in_the_log_are_finite(tokenizer, task):
     _, log = _train_tiny(tokenizer, task, steps=3)
     assert all(math.isfinite(s["loss"]) and s["lr"] > 0 for s in log.steps)
+
+
+def test_the_bf16_autocast_path_trains(tokenizer, task):
+    """What a GPU (or a CPU with native bf16) runs, exercised on the CPU."""
+    from advisor.runtime import DeviceInfo
+
+    device = DeviceInfo("cpu", "bfloat16", "test cpu", 1, native_bf16=True)
+    model = add_lora(_llama(tokenizer), _lora_config(16), seed=0)
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+    log = train(
+        model,
+        epoch_batches(examples, 4, seed=0, steps=20, pad_token_id=tokenizer.pad_token_id),
+        steps=20,
+        lr=2e-2,
+        device=device,
+    )
+    assert log.dtype == "bfloat16" and all(math.isfinite(s["loss"]) for s in log.steps)
+    assert log.last_loss < log.first_loss - 0.5
+    assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_sft_and_scratch_train_on_a_gpu_in_bf16(task, tmp_path):
+    from advisor.runtime import pick_device
+    from strategies.scratch import ScratchStrategy
+    from strategies.sft import SftStrategy
+
+    device = pick_device("cuda", "auto")
+    provider = tiny_provider()
+    provider.device = device
+    provider.generator()[0].to(device.device)
+    config = RunConfig()
+    config.sft.max_steps = 5
+    config.scratch.steps = 5
+    config.generation.max_new_tokens = 4
+    for name, strategy in (("sft", SftStrategy()), ("scratch", ScratchStrategy())):
+        ctx = StrategyContext(
+            task=task,
+            config=config,
+            models=provider,
+            device=device,
+            seed=0,
+            workdir=tmp_path / name,
+        )
+        report = strategy.prepare(ctx)
+        assert report.details["device"].startswith("cuda")
+        assert report.details["batch_size"] == 16  # doubled on a GPU
+        assert len(strategy.answer(["When are branches open?"])) == 1

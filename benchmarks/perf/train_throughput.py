@@ -49,6 +49,10 @@ def main() -> None:
     parser.add_argument("--dtypes", default="float32,bfloat16")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--lora-r", type=int, default=8)
+    parser.add_argument(
+        "--lora-targets", default="q_proj,k_proj,v_proj,o_proj", help="modules that get LoRA"
+    )
     args = parser.parse_args()
 
     import torch
@@ -71,6 +75,9 @@ def main() -> None:
     print(f"device: {base_device.device} ({base_device.name}), threads {base_device.threads}")
     print(f"torch {torch.__version__}, native bf16: {base_device.native_bf16}")
     lora = RunConfig().sft.lora
+    lora.r, lora.alpha = args.lora_r, 2 * args.lora_r
+    lora.target_modules = args.lora_targets.split(",")
+    print(f"LoRA r={lora.r} on {', '.join(lora.target_modules)}; batch {args.batch_size}")
     for dtype in args.dtypes.split(","):
         if dtype == "bfloat16" and not base_device.native_bf16:
             print("bfloat16: skipped (this device has no native bf16; it would be emulated)")
