@@ -21,6 +21,7 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from advisor.errors import ConfigError
 from strategies.prompting import answers_from, chat, generate_answers
 from strategies.protocol import Answer, PrepareReport, StrategyContext
 from strategies.training import (
@@ -45,8 +46,10 @@ def sft_adapter(
         ctx.task, tokenizer, chosen, config.max_length, contexts=contexts
     )
     if not examples:
-        raise ValueError(
-            f"no training example fits sft.max_length={config.max_length} tokens: raise it"
+        raise ConfigError(
+            f"no training example fits in {config.max_length} tokens (the prompt alone is longer)",
+            field="sft.max_length",
+            hint="raise sft.max_length",
         )
     key = "sft-adapter:" + fingerprint(
         kind="sft",

@@ -6,12 +6,12 @@ import json
 
 import pytest
 import torch
-from tiny import cpu_device, tiny_provider, write_tiny_task
 
 from advisor.config import RunConfig
 from advisor.tasks import load_task
 from strategies.protocol import StrategyContext
 from strategies.sft import SftRagStrategy, SftStrategy, _training_contexts
+from tiny import cpu_device, tiny_provider, write_tiny_task
 
 
 @pytest.fixture(autouse=True)
@@ -144,3 +144,13 @@ def test_context_training_reads_the_corpus_as_it_was_at_training_time(task, tmp_
     assert report.details["with_context"] is True
     answers = strategy.answer(["How much does a SINPE transfer cost?"])
     assert "Q7.50" in answers[0].passages[0].text  # answering reads v2
+
+
+def test_a_max_length_no_prompt_fits_is_a_config_error(task, tmp_path):
+    from advisor.errors import ConfigError
+
+    config = _config()
+    config.sft.max_length = 10
+    with pytest.raises(ConfigError) as caught:
+        SftStrategy().prepare(_context(task, tmp_path, "sft", config=config))
+    assert caught.value.field == "sft.max_length"
