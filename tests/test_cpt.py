@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tiny import cpu_device, tiny_provider, tiny_tokenizer, write_tiny_task
 
 from advisor.config import RunConfig
 from advisor.tasks import load_task
@@ -12,6 +11,7 @@ from strategies import cpt as cpt_module
 from strategies.cpt import CptStrategy
 from strategies.protocol import StrategyContext
 from strategies.training import causal_lm_loss, collate, corpus_examples
+from tiny import cpu_device, tiny_provider, tiny_tokenizer, write_tiny_task
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import math
 
 import pytest
 import torch
-from tiny import cpu_device, tiny_llama, tiny_provider, tiny_tokenizer, write_tiny_task
 
 from advisor.config import RunConfig
 from advisor.tasks import TrainExample, load_task
@@ -36,6 +35,7 @@ from strategies.training import (
     train,
     warmup_cosine,
 )
+from tiny import cpu_device, tiny_llama, tiny_provider, tiny_tokenizer, write_tiny_task
 
 
 @pytest.fixture(autouse=True)
