@@ -60,6 +60,13 @@ class FewshotConfig:
 
 @dataclass
 class RagConfig:
+    train_with_context: bool = field(
+        default=False,
+        metadata={
+            "help": "sft+rag trains its own adapter with retrieved passages in the training prompts "
+            "(RAFT-style) instead of reusing sft's"
+        },
+    )
     chunking: str = field(default="sentence", metadata={"help": "sentence | paragraph | document"})
     chunk_size: int = field(default=1, metadata={"help": "sentences (or paragraphs) per chunk"})
     top_k: int = field(
@@ -106,7 +113,9 @@ class ScratchConfig:
     n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
     n_head: int = field(default=4, metadata={"help": "attention heads"})
     n_embd: int = field(default=128, metadata={"help": "model width"})
-    block_size: int = field(default=128, metadata={"help": "context length in tokens"})
+    block_size: int = field(
+        default=256, metadata={"help": "context length in tokens (a whole conversation must fit)"}
+    )
     steps: int = field(default=600, metadata={"help": "optimizer steps"})
     batch_size: int = field(default=16, metadata={"help": "sequences per step"})
     lr: float = field(default=1e-3, metadata={"help": "peak learning rate (AdamW, cosine decay)"})
@@ -115,7 +124,10 @@ class ScratchConfig:
 @dataclass
 class RunConfig:
     task: str = field(default="banking", metadata={"help": "built-in task name or a task folder"})
-    strategies: list[str] = field(default_factory=lambda: list(ALL_STRATEGIES))
+    strategies: list[str] = field(
+        default_factory=lambda: list(ALL_STRATEGIES),
+        metadata={"help": "which strategies to run: " + ", ".join(ALL_STRATEGIES)},
+    )
     profile: str = field(default="standard", metadata={"help": "quick | standard | full"})
     seeds: list[int] = field(
         default_factory=lambda: [0], metadata={"help": "one run per seed; mean ± std"}

@@ -146,7 +146,7 @@ def build_retriever(ctx: StrategyContext) -> Retriever:
     shared by every strategy of the run that retrieves."""
     settings = ctx.config.rag
     corpus = ctx.task.current_corpus
-    key = ("retriever", ctx.task.content_hash(), settings.chunking, settings.chunk_size)
+    key = ("retriever", corpus_hash(corpus), settings.chunking, settings.chunk_size)
     if key not in ctx.shared:
         chunks = chunk_documents(corpus, settings.chunking, settings.chunk_size)
         embedder_spec = getattr(ctx.models, "embedder_spec", None)
@@ -157,6 +157,14 @@ def build_retriever(ctx: StrategyContext) -> Retriever:
         )
         ctx.shared[key] = Retriever(chunks, ctx.models.embedder(), cache_key)
     return ctx.shared[key]
+
+
+def corpus_hash(documents: Sequence[Document]) -> str:
+    """Identifies a corpus by content: v1 and v2 of a task are different corpora."""
+    digest = hashlib.sha256()
+    for document in documents:
+        digest.update(f"{document.doc_id}\0{document.text}\0".encode())
+    return digest.hexdigest()
 
 
 def _embedder_id(ctx: StrategyContext) -> str:

@@ -21,6 +21,18 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TERM", "dumb")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models gain nothing from threads, and two test processes (or a test
+    next to other work) oversubscribing 2 cores slowed tiny training steps ~40x."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def pytest_configure(config):
     """Make `tests/tiny.py` importable as `tiny` from every test module."""
     import sys
