@@ -79,9 +79,17 @@ def config_hash(config: dict[str, Any], task_hash: str, model_hash: str) -> str:
 def new_run_dir(runs_dir: Path, task_name: str, digest: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     safe_task = "".join(c if c.isalnum() or c in "-_" else "-" for c in task_name)
-    path = runs_dir / f"{stamp}-{safe_task}-{digest}"
-    path.mkdir(parents=True, exist_ok=False)
-    return path
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        # two runs of one config started within the same second get -2, -3, ...
+        stamp_part = stamp if attempt == 1 else f"{stamp}.{attempt}"
+        path = runs_dir / f"{stamp_part}-{safe_task}-{digest}"
+        try:
+            path.mkdir(exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a new run folder in {runs_dir}")
 
 
 def find_unfinished_run(runs_dir: Path, digest: str) -> Path | None:
