@@ -105,6 +105,13 @@ class TrainConfig:
     max_length: int = field(
         default=256, metadata={"help": "tokens per sequence (longer ones are cut)"}
     )
+    context_share: float = field(
+        default=0.0,
+        metadata={
+            "help": "sft only: share of training questions that carry their retrieved passages "
+            "(RAFT-style), so one adapter serves sft and sft+rag"
+        },
+    )
     lora: LoraConfig = field(default_factory=LoraConfig)
 
 
@@ -332,6 +339,8 @@ def validate(config: RunConfig) -> None:
             raise ConfigError("epochs, batch_size, lr and lora.r must be positive", field=section)
         if not 0 <= train.warmup_ratio < 1:
             raise ConfigError("must be in [0, 1)", field=f"{section}.warmup_ratio")
+        if not 0 <= train.context_share <= 1:
+            raise ConfigError("must be between 0 and 1", field=f"{section}.context_share")
     if config.scratch.n_embd % config.scratch.n_head:
         raise ConfigError("n_embd must be a multiple of n_head", field="scratch.n_embd")
 

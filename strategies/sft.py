@@ -4,13 +4,19 @@
 (system message + user question → assistant answer, loss on the answer and its
 end token only) and answers the test questions the same way.
 
-`sft+rag` answers with retrieved passages in the system message, as `rag` does.
+`sft+rag` answers with retrieved passages before the question, as `rag` does.
 By default it reuses the adapter `sft` trained in the same run (found in
 `ctx.shared` under the fingerprint of config, data and seed, or saved in the run
-folder; trained here when absent). With `rag.train_with_context` it trains its
-own adapter RAFT-style instead: every training question carries the passages
-retrieved for it, so the model learns to read the context it will be given.
-Those passages come from the corpus as it was at training time (v1), never the
+folder; trained here when absent).
+
+Two ways to teach the adapter to read context (RAFT-style):
+- `sft.context_share` (e.g. 0.5): that share of the training questions, chosen
+  with the seed, carries the passages retrieved for it; the rest are asked bare.
+  One adapter then serves both `sft` (no context) and `sft+rag` — the mix RAFT
+  trains with, at the cost of one training run.
+- `rag.train_with_context`: `sft+rag` trains its own adapter on which every
+  training question carries its passages (a second training run).
+Passages come from the corpus as it was at training time (v1), never the
 drifted one: training on v2 passages next to v1 answers would teach the model to
 ignore its context.
 """
@@ -41,7 +47,7 @@ def sft_adapter(
     config = ctx.config.sft
     chosen = select_examples(ctx.task.train, train_limit, ctx.seed)
     tokenizer = ctx.models.tokenizer()
-    contexts = _training_contexts(ctx, chosen) if with_context else None
+    contexts = _training_contexts(ctx, chosen, 1.0 if with_context else config.context_share)
     examples, skipped = build_sft_examples(
         ctx.task, tokenizer, chosen, config.max_length, contexts=contexts
     )
@@ -56,7 +62,7 @@ def sft_adapter(
         config=dataclasses.asdict(config),
         batch_size=train_batch_size(config.batch_size, ctx.device),
         with_context=with_context,
-        top_k=ctx.config.rag.top_k if with_context else None,
+        top_k=ctx.config.rag.top_k if with_context or config.context_share > 0 else None,
         seed=ctx.seed,
         model=ctx.models.generator_spec,
         dtype=ctx.device.dtype,
@@ -67,23 +73,27 @@ def sft_adapter(
         "skipped_too_long": skipped,
         "train_limit": train_limit,
         "with_context": with_context,
+        "with_passages": sum(1 for c in contexts or () if c is not None),
     }
     return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
 
 
-def _training_contexts(ctx: StrategyContext, chosen: Sequence[Any]) -> list[list[Any]]:
-    """Passages retrieved for each training question from the training-time corpus (v1).
+def _training_contexts(
+    ctx: StrategyContext, chosen: Sequence[Any], share: float
+) -> list[list[Any] | None] | None:
+    """Passages for a seeded `share` of the training questions (None for the rest),
+    retrieved from the training-time corpus (v1); None when share is 0."""
+    import random
 
-    Built with a private `shared` dict: `build_retriever` caches by task content,
-    which does not tell v1 from v2, and the run's shared retriever must stay v2.
-    """
     from strategies.retrieval import build_retriever
 
-    as_trained = dataclasses.replace(
-        ctx, task=dataclasses.replace(ctx.task, corpus_v2=None), shared={}
-    )
+    if share <= 0:
+        return None
+    as_trained = dataclasses.replace(ctx, task=dataclasses.replace(ctx.task, corpus_v2=None))
     retriever = build_retriever(as_trained)
-    return retriever.search([example.question for example in chosen], ctx.config.rag.top_k)
+    found = retriever.search([example.question for example in chosen], ctx.config.rag.top_k)
+    rng = random.Random(f"context-share-{ctx.seed}")
+    return [passages if share >= 1 or rng.random() < share else None for passages in found]
 
 
 class SftStrategy:

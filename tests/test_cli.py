@@ -29,7 +29,9 @@ def test_importing_the_cli_imports_no_heavy_library() -> None:
         "print(sorted(m for m in ('torch', 'transformers', 'faiss', 'sentence_transformers', 'matplotlib', 'pandas') "
         "if m in sys.modules))"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert output.strip() == "[]"
 
 
@@ -73,7 +75,9 @@ def test_compare_end_to_end_with_a_local_model_folder(tmp_path: Path) -> None:
     tiny_llama(tokenizer).save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     task = write_tiny_task(tmp_path / "task")
-    text = (task / "task.yaml").read_text() + "metrics: [fact_recall, exact, token_f1, style, decline]\n"
+    text = (
+        task / "task.yaml"
+    ).read_text() + "metrics: [fact_recall, exact, token_f1, style, decline]\n"
     (task / "task.yaml").write_text(text)
     runs = tmp_path / "runs"
     args = ["compare", "--task", str(task), "-s", "prompt,fewshot", "--runs-dir", str(runs)]
@@ -85,5 +89,8 @@ def test_compare_end_to_end_with_a_local_model_folder(tmp_path: Path) -> None:
     scores = json.loads((run / "scores.json").read_text())
     assert set(scores["strategies"]) == {"prompt", "fewshot"}
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["model"]["source"] == "local Hugging Face folder" and len(manifest["model"]["sha256"]) == 64
+    assert (
+        manifest["model"]["source"] == "local Hugging Face folder"
+        and len(manifest["model"]["sha256"]) == 64
+    )
     assert f"Run folder: {run}" in result.output.replace("\n", "")

@@ -16,7 +16,11 @@ from tiny import cpu_device, tiny_provider, write_tiny_task
 
 
 def _config(tmp_path: Path, strategies: list[str], **extra) -> RunConfig:
-    task = write_tiny_task(tmp_path / "task") if not (tmp_path / "task").exists() else tmp_path / "task"
+    task = (
+        write_tiny_task(tmp_path / "task")
+        if not (tmp_path / "task").exists()
+        else tmp_path / "task"
+    )
     data = {
         "task": str(task),
         "strategies": strategies,
@@ -35,11 +39,24 @@ def test_run_folder_holds_everything_needed_to_reproduce(tmp_path: Path) -> None
     outcome = _harness(_config(tmp_path, ["prompt", "rag"])).run()
     run = outcome.run_dir
     assert run.parent == tmp_path / "runs" and run.name.split("-")[2] == "tiny"
-    for name in ("config.yaml", "manifest.json", "answers.jsonl", "scores.json", "scores.csv", "item_scores.csv"):
+    for name in (
+        "config.yaml",
+        "manifest.json",
+        "answers.jsonl",
+        "scores.json",
+        "scores.csv",
+        "item_scores.csv",
+    ):
         assert (run / name).is_file(), name
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["seeds"] == [0]
-    assert set(manifest["task"]["files"]) >= {"task.yaml", "train.jsonl", "test.jsonl", "corpus/cards.md", "corpus_v2/cards.md"}
+    assert set(manifest["task"]["files"]) >= {
+        "task.yaml",
+        "train.jsonl",
+        "test.jsonl",
+        "corpus/cards.md",
+        "corpus_v2/cards.md",
+    }
     assert manifest["device"]["device"] == "cpu" and manifest["versions"]["torch"]
     assert "commit" in manifest["git"] and "dirty" in manifest["git"]
     answers = [json.loads(line) for line in (run / "answers.jsonl").read_text().splitlines()]
@@ -48,14 +65,25 @@ def test_run_folder_holds_everything_needed_to_reproduce(tmp_path: Path) -> None
     results = load_run_results(run)
     assert set(results.strategies) == {"prompt", "rag"}
     rag = results.strategies["rag"]
-    assert rag.n_items == 6 and set(rag.by_kind) == {"seen", "unseen", "style", "out_of_scope", "drift"}
-    assert "retrieval_recall" in rag.overall and "retrieval_recall" not in results.strategies["prompt"].overall
+    assert rag.n_items == 6 and set(rag.by_kind) == {
+        "seen",
+        "unseen",
+        "style",
+        "out_of_scope",
+        "drift",
+    }
+    assert (
+        "retrieval_recall" in rag.overall
+        and "retrieval_recall" not in results.strategies["prompt"].overall
+    )
     assert rag.cost["cost_per_1k_queries_usd"] >= 0 and rag.cost["peak_memory_mb"] > 0
 
 
 def test_rag_retrieves_from_the_corpus_after_drift(tmp_path: Path) -> None:
     outcome = _harness(_config(tmp_path, ["rag"], rag={"top_k": 3})).run()
-    answers = [json.loads(line) for line in (outcome.run_dir / "answers.jsonl").read_text().splitlines()]
+    answers = [
+        json.loads(line) for line in (outcome.run_dir / "answers.jsonl").read_text().splitlines()
+    ]
     drift = next(a for a in answers if a["kind"] == "drift")
     cited = " ".join(c["text"] for c in drift["citations"])
     assert "Q7.50" in cited and "Q5.00 for" not in cited
@@ -68,10 +96,16 @@ def test_same_config_and_seed_give_the_same_scores(tmp_path: Path) -> None:
     assert first.run_dir != second.run_dir
     assert first.scores["strategies"].keys() == second.scores["strategies"].keys()
     for name in first.scores["strategies"]:
-        assert first.scores["strategies"][name]["overall"]["score"] == second.scores["strategies"][name]["overall"]["score"]
+        assert (
+            first.scores["strategies"][name]["overall"]["score"]
+            == second.scores["strategies"][name]["overall"]["score"]
+        )
     first_answers = (first.run_dir / "answers.jsonl").read_text().splitlines()
     second_answers = (second.run_dir / "answers.jsonl").read_text().splitlines()
-    strip = lambda lines: [{k: v for k, v in json.loads(x).items() if "time" not in k and "latency" not in k} for x in lines]  # noqa: E731
+    strip = lambda lines: [
+        {k: v for k, v in json.loads(x).items() if "time" not in k and "latency" not in k}
+        for x in lines
+    ]  # noqa: E731
     assert strip(first_answers) == strip(second_answers)
 
 
@@ -94,7 +128,9 @@ class FlakyStrategy(PromptStrategy):
         return super().answer(questions)
 
 
-def test_interrupted_run_resumes_and_loses_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_run_resumes_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(registry.REGISTRY, "flaky", "test_harness:FlakyStrategy")
     config = _config(tmp_path, ["flaky"])
     with pytest.raises(PowerCut):
@@ -106,7 +142,9 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path: Path, monkeypatch: 
 
     asked = []
     original = FlakyStrategy.answer
-    monkeypatch.setattr(FlakyStrategy, "answer", lambda self, qs: asked.extend(qs) or original(self, qs))
+    monkeypatch.setattr(
+        FlakyStrategy, "answer", lambda self, qs: asked.extend(qs) or original(self, qs)
+    )
     outcome = _harness(config).run()
     assert outcome.resumed and outcome.run_dir == run
     assert len(asked) == 4  # only the unanswered items
@@ -115,7 +153,9 @@ def test_interrupted_run_resumes_and_loses_nothing(tmp_path: Path, monkeypatch: 
     assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
 
     reference = _harness(_config(tmp_path, ["prompt"]), resume=False).run()
-    texts = lambda path: [json.loads(x)["answer"] for x in (path / "answers.jsonl").read_text().splitlines()]  # noqa: E731
+    texts = lambda path: [
+        json.loads(x)["answer"] for x in (path / "answers.jsonl").read_text().splitlines()
+    ]  # noqa: E731
     assert texts(run) == texts(reference.run_dir)
 
 

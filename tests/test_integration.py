@@ -35,7 +35,9 @@ def shared_model_cache(tmp_path_factory):
     """Keep the converted model between tests of this module (and reuse the
     user's cache when it already holds one, to save the ~30 s conversion)."""
     user_cache = Path.home() / ".cache" / "advisor"
-    cache = user_cache if (user_cache / "models").is_dir() else tmp_path_factory.mktemp("model-cache")
+    cache = (
+        user_cache if (user_cache / "models").is_dir() else tmp_path_factory.mktemp("model-cache")
+    )
     previous = os.environ.get("ADVISOR_CACHE")
     os.environ["ADVISOR_CACHE"] = str(cache)
     yield cache
@@ -58,10 +60,15 @@ def test_smollm2_loads_offline_and_answers_greedily() -> None:
     assert (converted_dir(resolved.path) / "model.safetensors").is_file()
     assert tokenizer.eos_token == "<|im_end|>" and tokenizer.pad_token_id == 2
     conversation = [
-        {"role": "system", "content": "You are a helpful assistant. Answer in English in one short sentence."},
+        {
+            "role": "system",
+            "content": "You are a helpful assistant. Answer in English in one short sentence.",
+        },
         {"role": "user", "content": "What colour is the sky on a clear day?"},
     ]
-    first, second = generate(model, tokenizer, [conversation, conversation], max_new_tokens=24, batch_size=2)
+    first, second = generate(
+        model, tokenizer, [conversation, conversation], max_new_tokens=24, batch_size=2
+    )
     assert first.text and first.text == second.text
     assert "blue" in first.text.lower()
     assert 0 < first.output_tokens <= 24
@@ -71,9 +78,19 @@ def test_minilm_retrieves_the_planted_passage() -> None:
     from advisor.tasks import Document
 
     documents = [
-        Document("cards.md", "Cards", "# Cards\n\nA replacement debit card costs Q40.00. Lost cards are blocked at once."),
-        Document("hours.md", "Hours", "# Hours\n\nBranches open from 9:00 am to 5:00 pm on weekdays."),
-        Document("wires.md", "Wires", "# Wires\n\nAn international wire costs Q275.00 and arrives in 2 business days."),
+        Document(
+            "cards.md",
+            "Cards",
+            "# Cards\n\nA replacement debit card costs Q40.00. Lost cards are blocked at once.",
+        ),
+        Document(
+            "hours.md", "Hours", "# Hours\n\nBranches open from 9:00 am to 5:00 pm on weekdays."
+        ),
+        Document(
+            "wires.md",
+            "Wires",
+            "# Wires\n\nAn international wire costs Q275.00 and arrives in 2 business days.",
+        ),
     ]
     retriever = Retriever(chunk_documents(documents), load_embedder("minilm"))
     (top,) = retriever.search(["How much do you charge to send money abroad by wire?"], k=1)
@@ -92,10 +109,24 @@ def test_compare_on_banking_with_real_models(tmp_path: Path) -> None:
     """Prompting knows none of the fictional bank's facts; RAG finds them."""
     runs = tmp_path / "runs"
     result = CliRunner().invoke(
-        app, ["compare", "--task", "banking", "-s", "prompt,rag", "--limit", "12", "--runs-dir", str(runs)]
+        app,
+        [
+            "compare",
+            "--task",
+            "banking",
+            "-s",
+            "prompt,rag",
+            "--limit",
+            "12",
+            "--runs-dir",
+            str(runs),
+        ],
     )
     assert result.exit_code == 0, result.output
     (run,) = runs.iterdir()
     scores = json.loads((run / "scores.json").read_text())["strategies"]
-    assert scores["rag"]["overall"]["fact_recall"]["mean"] > scores["prompt"]["overall"]["fact_recall"]["mean"]
+    assert (
+        scores["rag"]["overall"]["fact_recall"]["mean"]
+        > scores["prompt"]["overall"]["fact_recall"]["mean"]
+    )
     assert scores["rag"]["overall"]["retrieval_recall"]["mean"] >= 0.5

@@ -28,7 +28,10 @@ def test_sentences_keep_decimal_amounts_whole_and_drop_the_title() -> None:
     ]
 
 
-@pytest.mark.parametrize(("mode", "size", "count"), [("sentence", 1, 4), ("sentence", 2, 2), ("paragraph", 1, 2), ("document", 1, 1)])
+@pytest.mark.parametrize(
+    ("mode", "size", "count"),
+    [("sentence", 1, 4), ("sentence", 2, 2), ("paragraph", 1, 2), ("document", 1, 1)],
+)
 def test_chunk_modes(mode: str, size: int, count: int) -> None:
     chunks = chunk_documents([DOC], mode, size)
     assert len(chunks) == count
@@ -38,12 +41,22 @@ def test_chunk_modes(mode: str, size: int, count: int) -> None:
 
 def test_retriever_finds_the_planted_passage() -> None:
     filler = [
-        Document(f"filler-{i}.md", f"Topic {i}", f"# Topic {i}\n\nThe office number {i} handles general enquiries about topic {i}.")
+        Document(
+            f"filler-{i}.md",
+            f"Topic {i}",
+            f"# Topic {i}\n\nThe office number {i} handles general enquiries about topic {i}.",
+        )
         for i in range(30)
     ]
-    planted = Document("secret.md", "Vault", "# Vault\n\nThe vault combination is kept by the night manager Esperanza.")
+    planted = Document(
+        "secret.md",
+        "Vault",
+        "# Vault\n\nThe vault combination is kept by the night manager Esperanza.",
+    )
     retriever = Retriever(chunk_documents([*filler, planted, DOC]), HashEmbedder())
-    results = retriever.search(["Who keeps the vault combination?", "How much is the replacement card fee?"], k=3)
+    results = retriever.search(
+        ["Who keeps the vault combination?", "How much is the replacement card fee?"], k=3
+    )
     assert results[0][0].doc_id == "secret.md"
     assert "Q35.00" in results[1][0].text
     assert all(len(r) == 3 for r in results)

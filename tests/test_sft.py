@@ -135,7 +135,9 @@ def test_context_training_reads_the_corpus_as_it_was_at_training_time(task, tmp_
     config.sft.max_length = 1024  # the tiny BPE spends many tokens on the passages
     shared = {}
     ctx = _context(task, tmp_path, "sft+rag", config=config, shared=shared)
-    contexts = _training_contexts(ctx, task.train)
+    config.rag.top_k = 3
+    contexts = _training_contexts(ctx, task.train, 1.0)
+    assert all(found for found in contexts)
     texts = " ".join(p.text for found in contexts for p in found)
     assert "Q5.00" in texts and "Q7.50" not in texts  # v1 fees, never the drifted v2 ones
 
@@ -144,6 +146,31 @@ def test_context_training_reads_the_corpus_as_it_was_at_training_time(task, tmp_
     assert report.details["with_context"] is True
     answers = strategy.answer(["How much does a SINPE transfer cost?"])
     assert "Q7.50" in answers[0].passages[0].text  # answering reads v2
+
+
+def test_context_share_mixes_bare_and_grounded_questions_in_one_shared_adapter(task, tmp_path):
+    config = _config()
+    config.sft.context_share = 0.5
+    config.sft.max_length = 1024
+    shared, phases = {}, []
+    provider = tiny_provider()
+    ctx = _context(
+        task, tmp_path, "sft", config=config, shared=shared, provider=provider, phases=phases
+    )
+    contexts = _training_contexts(ctx, task.train, 0.5)
+    with_passages = sum(found is not None for found in contexts)
+    assert 0 < with_passages < len(task.train)
+    assert contexts == _training_contexts(ctx, task.train, 0.5)  # the same seeded choice
+    assert _training_contexts(ctx, task.train, 0.0) is None
+
+    report = SftStrategy().prepare(ctx)
+    assert report.details["with_passages"] == with_passages
+    both = SftRagStrategy()
+    both_ctx = _context(
+        task, tmp_path, "sft+rag", config=config, shared=shared, provider=provider, phases=phases
+    )
+    assert both.prepare(both_ctx).details["adapter"] == "shared"
+    assert [p[0] for p in phases] == ["sft: training"]  # one training run serves both
 
 
 def test_a_max_length_no_prompt_fits_is_a_config_error(task, tmp_path):

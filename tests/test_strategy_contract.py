@@ -19,7 +19,14 @@ SMALL = {
     "generation": {"max_new_tokens": 5, "batch_size": 4},
     "sft": {"max_steps": 3, "batch_size": 4},
     "cpt": {"max_steps": 3, "batch_size": 2, "max_length": 32},
-    "scratch": {"steps": 5, "n_layer": 1, "n_embd": 32, "n_head": 2, "block_size": 64, "batch_size": 4},
+    "scratch": {
+        "steps": 5,
+        "n_layer": 1,
+        "n_embd": 32,
+        "n_head": 2,
+        "block_size": 64,
+        "batch_size": 4,
+    },
 }
 
 
@@ -50,7 +57,9 @@ def test_strategy_contract(name: str, task, tmp_path: Path) -> None:
     answers = strategy.answer(questions)
     assert len(answers) == len(questions)
     assert all(isinstance(a, Answer) and isinstance(a.text, str) for a in answers)
-    assert all(a.prompt_tokens > 0 and 0 < a.output_tokens <= 5 and a.latency_s >= 0 for a in answers)
+    assert all(
+        a.prompt_tokens > 0 and 0 < a.output_tokens <= 5 and a.latency_s >= 0 for a in answers
+    )
     if name in RETRIEVING:
         assert all(a.passages for a in answers)
         assert all(p.doc_id.endswith(".md") for a in answers for p in a.passages)
@@ -58,4 +67,6 @@ def test_strategy_contract(name: str, task, tmp_path: Path) -> None:
         assert not any(a.passages for a in answers)
 
     again = strategy.answer(questions[::-1])[::-1]
-    assert [a.text for a in again] == [a.text for a in answers], "answers must not depend on order or batching"
+    assert [a.text for a in again] == [a.text for a in answers], (
+        "answers must not depend on order or batching"
+    )

@@ -21,7 +21,11 @@ def task_dir(tmp_path: Path) -> Path:
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _append(path: Path, line: str) -> int:
@@ -50,18 +54,50 @@ def test_content_hash_changes_with_any_file(task_dir: Path) -> None:
     ("filename", "line_text", "field", "message"),
     [
         ("test.jsonl", '{"id": "x", "question": "q?"', None, "malformed JSON"),
-        ("test.jsonl", '{"id": "x", "reference": "r", "facts": [], "kind": "seen"}', "question", "missing"),
-        ("test.jsonl", '{"id": "seen-1", "question": "Other?", "reference": "r", "facts": ["Q1.00"], "kind": "seen"}', "id", "duplicate id"),
-        ("test.jsonl", '{"id": "y", "question": "Other?", "reference": "r", "facts": ["Q1.00"], "kind": "trivia"}', "kind", "unknown kind"),
-        ("test.jsonl", '{"id": "y", "question": "Other?", "reference": "r", "facts": "Q1.00", "kind": "seen"}', "facts", "list of strings"),
+        (
+            "test.jsonl",
+            '{"id": "x", "reference": "r", "facts": [], "kind": "seen"}',
+            "question",
+            "missing",
+        ),
+        (
+            "test.jsonl",
+            '{"id": "seen-1", "question": "Other?", "reference": "r", "facts": ["Q1.00"], "kind": "seen"}',
+            "id",
+            "duplicate id",
+        ),
+        (
+            "test.jsonl",
+            '{"id": "y", "question": "Other?", "reference": "r", "facts": ["Q1.00"], "kind": "trivia"}',
+            "kind",
+            "unknown kind",
+        ),
+        (
+            "test.jsonl",
+            '{"id": "y", "question": "Other?", "reference": "r", "facts": "Q1.00", "kind": "seen"}',
+            "facts",
+            "list of strings",
+        ),
         ("test.jsonl", '["not", "an", "object"]', None, "JSON object"),
-        ("train.jsonl", '{"messages": [{"role": "robot", "content": "hi"}]}', "messages[0].role", "unknown role"),
-        ("train.jsonl", '{"messages": [{"role": "user", "content": "hi"}]}', "messages", "assistant"),
+        (
+            "train.jsonl",
+            '{"messages": [{"role": "robot", "content": "hi"}]}',
+            "messages[0].role",
+            "unknown role",
+        ),
+        (
+            "train.jsonl",
+            '{"messages": [{"role": "user", "content": "hi"}]}',
+            "messages",
+            "assistant",
+        ),
         ("train.jsonl", '{"prompt": "hi"}', "completion", "missing"),
         ("train.jsonl", '{"text": "hi"}', "messages", "expected 'messages'"),
     ],
 )
-def test_bad_jsonl_line_is_located(task_dir: Path, filename: str, line_text: str, field: str | None, message: str) -> None:
+def test_bad_jsonl_line_is_located(
+    task_dir: Path, filename: str, line_text: str, field: str | None, message: str
+) -> None:
     line = _append(task_dir / filename, line_text)
     with pytest.raises(TaskError) as caught:
         load_task(task_dir)
@@ -91,7 +127,11 @@ def test_missing_corpus_and_task_yaml_fields(task_dir: Path) -> None:
 
 
 def test_bad_regex_in_style_is_refused(task_dir: Path) -> None:
-    text = (task_dir / "task.yaml").read_text().replace("max_words: 30", "max_words: 30\n  forbidden_patterns: ['(unclosed']")
+    text = (
+        (task_dir / "task.yaml")
+        .read_text()
+        .replace("max_words: 30", "max_words: 30\n  forbidden_patterns: ['(unclosed']")
+    )
     (task_dir / "task.yaml").write_text(text)
     with pytest.raises(TaskError, match="regular expression") as caught:
         load_task(task_dir)
@@ -99,8 +139,16 @@ def test_bad_regex_in_style_is_refused(task_dir: Path) -> None:
 
 
 def test_leakage_is_refused_unless_allowed(task_dir: Path) -> None:
-    train_question = json.loads((task_dir / "train.jsonl").read_text().splitlines()[0])["messages"][0]["content"]
-    leaked = {"id": "leak", "question": train_question.upper() + "!!", "reference": "r", "facts": ["Q5.00"], "kind": "seen"}
+    train_question = json.loads((task_dir / "train.jsonl").read_text().splitlines()[0])["messages"][
+        0
+    ]["content"]
+    leaked = {
+        "id": "leak",
+        "question": train_question.upper() + "!!",
+        "reference": "r",
+        "facts": ["Q5.00"],
+        "kind": "seen",
+    }
     line = _append(task_dir / "test.jsonl", json.dumps(leaked))
     with pytest.raises(TaskError, match="leakage") as caught:
         load_task(task_dir)
@@ -111,7 +159,9 @@ def test_leakage_is_refused_unless_allowed(task_dir: Path) -> None:
 
 
 def test_normalise_question_folds_case_punctuation_and_space() -> None:
-    assert normalise_question("  How much, does it COST?? ") == normalise_question("how much does it cost")
+    assert normalise_question("  How much, does it COST?? ") == normalise_question(
+        "how much does it cost"
+    )
 
 
 def test_unknown_task_name_lists_builtins() -> None:
@@ -120,7 +170,10 @@ def test_unknown_task_name_lists_builtins() -> None:
 
 
 def test_cli_reports_bad_task_without_traceback_and_writes_nothing(task_dir: Path) -> None:
-    line = _append(task_dir / "test.jsonl", '{"id": "z", "question": "Other?", "reference": "r", "facts": [], "kind": "bogus"}')
+    line = _append(
+        task_dir / "test.jsonl",
+        '{"id": "z", "question": "Other?", "reference": "r", "facts": [], "kind": "bogus"}',
+    )
     before = _snapshot(task_dir)
     result = CliRunner().invoke(app, ["tasks", "show", str(task_dir)])
     assert result.exit_code == 1
@@ -132,7 +185,9 @@ def test_cli_reports_bad_task_without_traceback_and_writes_nothing(task_dir: Pat
 def test_compare_refuses_bad_task_before_writing_a_run(task_dir: Path, tmp_path: Path) -> None:
     _append(task_dir / "train.jsonl", "{oops")
     runs = tmp_path / "runs"
-    result = CliRunner().invoke(app, ["compare", "--task", str(task_dir), "--runs-dir", str(runs), "-s", "prompt"])
+    result = CliRunner().invoke(
+        app, ["compare", "--task", str(task_dir), "--runs-dir", str(runs), "-s", "prompt"]
+    )
     assert result.exit_code == 1
     assert "train.jsonl" in result.output and "malformed JSON" in result.output
     assert not runs.exists()
