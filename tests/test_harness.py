@@ -102,10 +102,13 @@ def test_same_config_and_seed_give_the_same_scores(tmp_path: Path) -> None:
         )
     first_answers = (first.run_dir / "answers.jsonl").read_text().splitlines()
     second_answers = (second.run_dir / "answers.jsonl").read_text().splitlines()
-    strip = lambda lines: [
-        {k: v for k, v in json.loads(x).items() if "time" not in k and "latency" not in k}
-        for x in lines
-    ]  # noqa: E731
+
+    def strip(lines):
+        return [
+            {k: v for k, v in json.loads(x).items() if "time" not in k and "latency" not in k}
+            for x in lines
+        ]
+
     assert strip(first_answers) == strip(second_answers)
 
 
@@ -153,9 +156,10 @@ def test_interrupted_run_resumes_and_loses_nothing(
     assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
 
     reference = _harness(_config(tmp_path, ["prompt"]), resume=False).run()
-    texts = lambda path: [
-        json.loads(x)["answer"] for x in (path / "answers.jsonl").read_text().splitlines()
-    ]  # noqa: E731
+
+    def texts(path):
+        return [json.loads(x)["answer"] for x in (path / "answers.jsonl").read_text().splitlines()]
+
     assert texts(run) == texts(reference.run_dir)
 
 
