@@ -26,6 +26,7 @@ from strategies.training import (
     length_grouped_batches,
     load_lora,
     lora_adapter,
+    merge_for_inference,
     planned_steps,
     read_train_log,
     save_adapter,
@@ -413,3 +414,16 @@ def test_sft_and_scratch_train_on_a_gpu_in_bf16(task, tmp_path):
         assert report.details["device"].startswith("cuda")
         assert report.details["batch_size"] == 16  # doubled on a GPU
         assert len(strategy.answer(["When are branches open?"])) == 1
+
+
+def test_merging_the_adapter_for_answering_keeps_its_outputs(tokenizer, task):
+    model, _ = _train_tiny(tokenizer, task, steps=10)
+    model.eval()
+    batch = collate(build_sft_examples(task, tokenizer, task.train[:3], 512)[0], 2)
+    with torch.no_grad():
+        unmerged = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        merge_for_inference(model)
+        merged = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+    torch.testing.assert_close(merged.logits, unmerged.logits, rtol=1e-4, atol=1e-4)
+    adapted = [layer for layer in model.modules() if hasattr(layer, "merged_adapters")]
+    assert adapted and all(layer.merged for layer in adapted)
