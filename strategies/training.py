@@ -89,9 +89,10 @@ class Example:
 
 def end_of_turn_id(tokenizer: Any) -> int:
     """The token that closes an assistant turn (`<|im_end|>`), else the EOS token."""
-    if "<|im_end|>" in tokenizer.get_vocab():
-        return tokenizer.convert_tokens_to_ids("<|im_end|>")
-    return tokenizer.eos_token_id
+    from strategies.generation import token_id
+
+    found = token_id(tokenizer, "<|im_end|>")
+    return found if found is not None else tokenizer.eos_token_id
 
 
 def pad_id(tokenizer: Any) -> int:
