@@ -203,4 +203,44 @@ def learning_curve_table(scores: dict[str, Any]) -> Table | None:
             "0",
             style="dim",
         )
+        reached = examples_to_match(scores)
+        table.caption = "SFT matches RAG: " + "; ".join(
+            f"{header.replace(chr(10), ' ')} "
+            + (f"at {reached[kind]} examples" if reached.get(kind) else "not within the curve")
+            for kind, header in KIND_COLUMNS
+            if kind in reached
+        )
+        table.caption_justify = "left"
     return table
+
+
+def examples_to_match(scores: dict[str, Any]) -> dict[str, int | None]:
+    """Per kind RAG was scored on: the fewest labeled examples at which SFT's
+    score reaches RAG's (None when no point of the curve does)."""
+    curve = scores.get("learning_curve", {}).get("sft") or {}
+    rag = scores["strategies"].get("rag")
+    if not curve or rag is None:
+        return {}
+    points = sorted(
+        (int(entry.get("train_examples") or 0), entry)
+        for entry in curve.values()
+        if entry.get("train_examples")
+    )
+    reached: dict[str, int | None] = {}
+    for kind, _ in KIND_COLUMNS:
+        target = _mean(rag["by_kind"].get(kind, {}).get("score"))
+        if target is None:
+            continue
+        reached[kind] = next(
+            (
+                size
+                for size, entry in points
+                if (_mean(entry["by_kind"].get(kind, {}).get("score")) or 0.0) >= target
+            ),
+            None,
+        )
+    return reached
+
+
+def _mean(stat: dict[str, float] | None) -> float | None:
+    return None if not stat else stat.get("mean")

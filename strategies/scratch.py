@@ -213,7 +213,8 @@ class ScratchGPT(nn.Module):
         finished = torch.zeros(ids.size(0), dtype=torch.bool, device=ids.device)
         new_tokens = []
         for _ in range(max_new_tokens):
-            logits = self.forward(ids[:, -self.block_size :], mask[:, -self.block_size :])[:, -1]
+            hidden = self.forward_hidden(ids[:, -self.block_size :], mask[:, -self.block_size :])
+            logits = self.lm_head(hidden[:, -1])  # the head on the last position only
             logits[:, UNK] = float("-inf")
             chosen = logits.argmax(dim=-1)
             original = torch.where(finished, torch.full_like(chosen, pad), self.to_original[chosen])

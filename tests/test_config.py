@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
+import advisor.config
 from advisor.config import (
     ALL_STRATEGIES,
     RunConfig,
@@ -46,7 +48,10 @@ def test_overrides_are_typed_and_layered(tmp_path: Path) -> None:
     assert config.sft.lora.r == 4  # file beats profile and defaults
     assert config.sft.lr == pytest.approx(1e-3)
     assert config.seeds == [1, 2]
-    assert config.limit == 20  # from the quick profile
+    quick = yaml.safe_load(
+        (Path(advisor.config.__file__).parent / "profiles" / "quick.yaml").read_text()
+    )
+    assert config.limit == quick["limit"] != RunConfig().limit  # from the quick profile
 
 
 @pytest.mark.parametrize(

@@ -173,3 +173,27 @@ def test_several_seeds_report_mean_and_std(tmp_path: Path) -> None:
     score = outcome.scores["strategies"]["fewshot"]["overall"]["score"]
     assert score["n"] == 2 and score["std"] >= 0
     assert outcome.scores["strategies"]["fewshot"]["seeds"] == [0, 1]
+
+
+def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
+    tmp_path: Path,
+) -> None:
+    from rich.console import Console
+
+    from advisor.display import examples_to_match, learning_curve_table
+
+    config = _config(tmp_path, ["rag", "sft"], train_sizes=["2", "all"], sft={"max_steps": 2})
+    outcome = _harness(config).run()
+    curve = outcome.scores["learning_curve"]["sft"]
+    assert set(curve) == {"2", "all"}
+    assert curve["2"]["train_examples"] == 2
+    assert curve["all"]["train_examples"] > 2
+    assert curve["2"]["n_items"] == outcome.scores["strategies"]["rag"]["n_items"]
+    assert (outcome.run_dir / "strategies" / "sft-seed0-n2" / "adapter").is_dir()
+
+    reached = examples_to_match(outcome.scores)
+    assert set(reached) <= {"seen", "unseen", "style", "out_of_scope", "drift"} and reached
+    console = Console(width=100, record=True)
+    console.print(learning_curve_table(outcome.scores))
+    text = console.export_text()
+    assert "SFT matches RAG" in text and "rag (no training)" in text
