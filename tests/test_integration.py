@@ -9,6 +9,7 @@ packages; the first run converts the GGUF file once (~30 s) into the cache.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -130,3 +131,23 @@ def test_compare_on_banking_with_real_models(tmp_path: Path) -> None:
         > scores["prompt"]["overall"]["fact_recall"]["mean"]
     )
     assert scores["rag"]["overall"]["retrieval_recall"]["mean"] >= 0.5
+
+
+def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> None:
+    """The smoke run of all seven strategies, training included, on SmolLM2."""
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(
+        app, ["compare", "--task", "banking", "--profile", "quick", "--runs-dir", str(runs)]
+    )
+    assert result.exit_code == 0, result.output
+    (run,) = runs.iterdir()
+    scores = json.loads((run / "scores.json").read_text())["strategies"]
+    assert set(scores) == {"prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch"}
+    for name in ("sft", "cpt"):
+        assert (run / "strategies" / f"{name}-seed0" / "adapter" / "adapter_config.json").is_file()
+        log = json.loads((run / "strategies" / f"{name}-seed0" / "train_log.json").read_text())
+        assert log["log"]["steps"] and all(
+            math.isfinite(step["loss"]) for step in log["log"]["steps"]
+        )
+    assert (run / "strategies" / "scratch-seed0" / "model.pt").is_file()
+    assert scores["sft+rag"]["prepare"]["adapter"] == "shared"
