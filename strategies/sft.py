@@ -89,11 +89,15 @@ def _training_contexts(
 
     if share <= 0:
         return None
+    rng = random.Random(f"context-share-{ctx.seed}")
+    grounded = [i for i in range(len(chosen)) if share >= 1 or rng.random() < share]
     as_trained = dataclasses.replace(ctx, task=dataclasses.replace(ctx.task, corpus_v2=None))
     retriever = build_retriever(as_trained)
-    found = retriever.search([example.question for example in chosen], ctx.config.rag.top_k)
-    rng = random.Random(f"context-share-{ctx.seed}")
-    return [passages if share >= 1 or rng.random() < share else None for passages in found]
+    found = retriever.search([chosen[i].question for i in grounded], ctx.config.rag.top_k)
+    contexts: list[list[Any] | None] = [None] * len(chosen)
+    for i, passages in zip(grounded, found, strict=True):
+        contexts[i] = passages
+    return contexts
 
 
 class SftStrategy:
