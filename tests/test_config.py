@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-import advisor.config
 from advisor.config import (
     ALL_STRATEGIES,
+    PROFILES_DIR,
     RunConfig,
     describe_fields,
     list_profiles,
+    load_yaml_mapping,
     parse_override,
     resolve_config,
 )
@@ -48,9 +48,7 @@ def test_overrides_are_typed_and_layered(tmp_path: Path) -> None:
     assert config.sft.lora.r == 4  # file beats profile and defaults
     assert config.sft.lr == pytest.approx(1e-3)
     assert config.seeds == [1, 2]
-    quick = yaml.safe_load(
-        (Path(advisor.config.__file__).parent / "profiles" / "quick.yaml").read_text()
-    )
+    quick = load_yaml_mapping(PROFILES_DIR / "quick.yaml")
     assert config.limit == quick["limit"] != RunConfig().limit  # from the quick profile
 
 
