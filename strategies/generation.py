@@ -7,14 +7,19 @@ models continue from the right edge), and decoded greedily until the end token.
 Greedy decoding makes answers a function of the prompt alone: the same
 preparation gives the same answers, batched or one by one.
 
-Any model with a Hugging Face style `generate(input_ids=, attention_mask=,
-max_new_tokens=, do_sample=False, pad_token_id=, eos_token_id=)` works; the
-from-scratch transformer implements the same method.
+Hugging Face causal LMs are decoded by `greedy_decode`, an explicit loop
+(prefill, then one token per step) that gives the same tokens as transformers'
+`generate(do_sample=False)` (tested) about 1.5x faster on a CPU: see its
+docstring. Any other model with a Hugging Face style `generate(input_ids=,
+attention_mask=, max_new_tokens=, do_sample=False, pad_token_id=,
+eos_token_id=)` works too; the from-scratch transformer implements it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import inspect
 import time
 from collections.abc import Callable, Sequence
@@ -87,30 +92,42 @@ def generate(
     )
     stop_ids = end_token_ids(tokenizer)
     results: list[Generation | None] = [None] * len(encoded)
-    prefix = shared_prefix(encoded) if share_prefix and _caches_keys_and_values(model) else []
+    transformers_model = _caches_keys_and_values(model)
+    prefix = shared_prefix(encoded) if share_prefix and transformers_model else []
     prefix_cache = _prefix_cache(model, prefix, device) if prefix else None
 
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         input_ids, attention = _layout(batch, encoded, len(prefix), pad_id)
-        extra = {}
-        if prefix_cache is not None:
-            cache = copy.deepcopy(prefix_cache)
-            cache.batch_repeat_interleave(len(batch))
-            extra[_cache_argument(model)] = cache
+        input_ids, attention = input_ids.to(device), attention.to(device)
         began = time.perf_counter()
         with torch.inference_mode():
-            output = model.generate(
-                input_ids=input_ids.to(device),
-                attention_mask=attention.to(device),
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=pad_id,
-                eos_token_id=stop_ids,
-                **extra,
-            )
+            if transformers_model:
+                cache = None
+                if prefix_cache is not None:
+                    cache = copy.deepcopy(prefix_cache)
+                    cache.batch_repeat_interleave(len(batch))
+                output = greedy_decode(
+                    model,
+                    input_ids,
+                    attention,
+                    max_new_tokens=max_new_tokens,
+                    stop_ids=stop_ids,
+                    pad_id=pad_id,
+                    cache=cache,
+                    cached=len(prefix),
+                )
+            else:
+                output = model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=pad_id,
+                    eos_token_id=stop_ids,
+                )[:, input_ids.shape[1] :]
         elapsed = time.perf_counter() - began
-        new_tokens = output[:, input_ids.shape[1] :].tolist()
+        new_tokens = output.tolist()
         for row, index in enumerate(batch):
             tokens, produced = _until_stop(new_tokens[row], stop_ids)
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
@@ -118,6 +135,175 @@ def generate(
         if on_batch is not None:
             on_batch(len(batch))
     return [r for r in results if r is not None]
+
+
+def greedy_decode(
+    model: Any,
+    input_ids: Any,
+    attention: Any,
+    *,
+    max_new_tokens: int,
+    stop_ids: Sequence[int],
+    pad_id: int,
+    cache: Any = None,
+    cached: int = 0,
+) -> Any:
+    """The new tokens (rows x steps) of greedy decoding with a transformers causal LM.
+
+    `cache` holds the keys and values of the first `cached` positions of every
+    row (the shared prefix); the rest of `input_ids` is run in one forward pass
+    (prefill), then one token per step. Positions follow the attention mask, as
+    in `generate`; a row that has produced a stop token gets `pad_id` from then
+    on, and the loop ends when every row has stopped. Same tokens as
+    `model.generate(do_sample=False)` (tested), with two differences in how it
+    computes, both measured on SmolLM2-135M, 64 rows, a 2-core CPU:
+
+    - after the prefill the cache reserves room for every new token
+      (`reserve_room`) instead of growing by concatenation, which copies the
+      whole cache in every layer at every step: 1.3 -> 0.56 s per step with the
+      ~400-token few-shot prompts, together with the next point;
+    - on a CPU, each step's projections are computed as W·xᵀ
+      (`_weight_first_projections`): 0.64 -> 0.43 s per step on ~190-token prompts.
+    """
+    import torch
+    from transformers import DynamicCache
+
+    base = _hf_base(model)
+    if cache is None:
+        cache = DynamicCache(config=base.config)
+    cache_argument = {_cache_argument(model): cache}
+    keep_last = (
+        {"logits_to_keep": 1}
+        if "logits_to_keep" in inspect.signature(base.forward).parameters
+        else {}
+    )
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    logits = model(
+        input_ids=input_ids[:, cached:],
+        attention_mask=attention,
+        position_ids=positions[:, cached:],
+        use_cache=True,
+        **cache_argument,
+        **keep_last,
+    ).logits[:, -1]
+    reserve_room(cache, max_new_tokens)
+    stops = torch.tensor(list(stop_ids), device=input_ids.device)
+    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+    position = positions[:, -1:]
+    steps = []
+    projections = (
+        _weight_first_projections(model)
+        if input_ids.device.type == "cpu"
+        else contextlib.nullcontext()
+    )
+    with projections:
+        for step in range(max_new_tokens):
+            token = torch.where(finished, pad_id, logits.argmax(dim=-1))
+            steps.append(token)
+            finished |= torch.isin(token, stops)
+            if step == max_new_tokens - 1 or bool(finished.all()):
+                break
+            attention = torch.cat([attention, attention.new_ones((attention.shape[0], 1))], 1)
+            position = position + 1
+            logits = model(
+                input_ids=token[:, None],
+                attention_mask=attention,
+                position_ids=position,
+                use_cache=True,
+                **cache_argument,
+            ).logits[:, -1]
+    return torch.stack(steps, dim=1)
+
+
+def reserve_room(cache: Any, room: int) -> None:
+    """Give every layer of a transformers `DynamicCache` room for `room` more positions."""
+    reserved = _reserved_layer_class()
+    cache.layers = [reserved.around(layer, room) for layer in cache.layers]
+
+
+@functools.cache
+def _reserved_layer_class():
+    """`ReservedLayer`, defined on first use: importing this module imports no transformers."""
+    from transformers.cache_utils import DynamicLayer
+
+    class ReservedLayer(DynamicLayer):
+        """A `DynamicLayer` whose keys and values live in a buffer with room
+        reserved up front: `update` writes the new positions in place and
+        returns views, where `DynamicLayer` concatenates (a copy of the whole
+        cache per layer per step). Beyond the room it falls back to growing."""
+
+        @classmethod
+        def around(cls, layer: Any, room: int) -> Any:
+            if not layer.is_initialized or layer.keys.numel() == 0:
+                return layer
+            reserved = cls()
+            batch, heads, length, dim = layer.keys.shape
+            reserved.device = layer.keys.device
+            reserved.buffers = tuple(
+                states.new_empty((batch, heads, length + room, states.shape[-1]))
+                for states in (layer.keys, layer.values)
+            )
+            reserved.buffers[0][:, :, :length] = layer.keys
+            reserved.buffers[1][:, :, :length] = layer.values
+            reserved.length = length
+            reserved.keys = reserved.buffers[0][:, :, :length]
+            reserved.values = reserved.buffers[1][:, :, :length]
+            reserved.is_initialized = True
+            return reserved
+
+        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any):
+            end = self.length + key_states.shape[-2]
+            if end > self.buffers[0].shape[-2]:
+                self.keys, self.values = self.keys.contiguous(), self.values.contiguous()
+                self.length = end
+                return super().update(key_states, value_states, *args, **kwargs)
+            keys, values = self.buffers
+            keys[:, :, self.length : end] = key_states
+            values[:, :, self.length : end] = value_states
+            self.length = end
+            self.keys, self.values = keys[:, :, :end], values[:, :, :end]
+            return self.keys, self.values
+
+    return ReservedLayer
+
+
+ROWS_FOR_WEIGHT_FIRST = 256
+
+
+@contextlib.contextmanager
+def _weight_first_projections(model: Any):
+    """While active, every `nn.Linear` of `model` given at most 256 rows
+    computes `(W @ xᵀ)ᵀ` instead of `x @ Wᵀ`.
+
+    The same product, but the CPU BLAS handles the large weight as the left
+    operand much better when x has few rows, as in a decode step: measured on
+    a 2-core AMD EPYC with 64 rows, 1.1 -> 0.6 ms for a 576 -> 1536 layer and
+    90 -> 53 ms for SmolLM2's 49,152-word head. With hundreds of rows (prefill,
+    training) the two are even, so those keep `F.linear`.
+    """
+    import torch
+
+    patched = [m for m in model.modules() if type(m) is torch.nn.Linear]
+    for module in patched:
+        module.forward = functools.partial(_weight_first_linear, module)
+    try:
+        yield
+    finally:
+        for module in patched:
+            del module.forward
+
+
+def _weight_first_linear(module: Any, x: Any) -> Any:
+    import torch
+    import torch.nn.functional as F
+
+    rows = x.numel() // x.shape[-1]
+    if rows > ROWS_FOR_WEIGHT_FIRST:
+        return F.linear(x, module.weight, module.bias)
+    out = torch.mm(module.weight, x.reshape(rows, x.shape[-1]).t()).t()
+    if module.bias is not None:
+        out = out + module.bias
+    return out.reshape(*x.shape[:-1], out.shape[-1])
 
 
 MIN_SHARED_PREFIX = 8

@@ -63,10 +63,17 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(n_embd, n_embd)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: dict | None = None
+    ) -> torch.Tensor:
+        """`cache` (generation): keys and values of earlier positions, extended in place."""
         batch, length, width = x.shape
         q, k, v = self.qkv(x).split(width, dim=2)
         q, k, v = (t.view(batch, length, self.n_head, -1).transpose(1, 2) for t in (q, k, v))
+        if cache is not None:
+            if cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
         y = F.scaled_dot_product_attention(
             q,
             k,
@@ -93,8 +100,10 @@ class Block(nn.Module):
             nn.Dropout(dropout),
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), mask)
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None, cache: dict | None = None
+    ) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), mask, cache)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -180,6 +189,30 @@ class ScratchGPT(nn.Module):
             x = block(x, mask)
         return self.ln_f(x)
 
+    def extend(
+        self,
+        input_ids: torch.Tensor,
+        key_mask: torch.Tensor,
+        positions: torch.Tensor,
+        caches: Sequence[dict],
+    ) -> torch.Tensor:
+        """Final hidden states of compact `input_ids` that follow the positions
+        already in `caches` (one dict per block; empty ones are filled).
+
+        `key_mask` (rows x all positions, cached and new) marks real tokens;
+        a new token sees the real tokens up to itself, and always itself.
+        """
+        new, total = input_ids.size(1), key_mask.size(1)
+        device = input_ids.device
+        causal = torch.ones(new, total, dtype=torch.bool, device=device).tril(total - new)
+        itself = torch.zeros(new, total, dtype=torch.bool, device=device)
+        itself[:, total - new :] = torch.eye(new, dtype=torch.bool, device=device)
+        mask = ((causal & key_mask.bool()[:, None, :]) | itself).unsqueeze(1)
+        x = self.wte(input_ids) + self.wpe(positions)
+        for block, cache in zip(self.blocks, caches, strict=True):
+            x = block(x, mask, cache)
+        return self.ln_f(x)
+
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
@@ -199,8 +232,10 @@ class ScratchGPT(nn.Module):
     ) -> torch.Tensor:
         """Greedy continuation; tokenizer ids in, prompt + new tokens out (HF semantics).
 
-        The context is the last `block_size` tokens (no KV cache: the model is
-        small). Finished rows are filled with `pad_token_id`.
+        When the prompt and the new tokens fit in `block_size`, each step runs
+        only the new token against cached keys and values; otherwise every
+        step runs the last `block_size` tokens again (the same answers where
+        both apply: tested). Finished rows are filled with `pad_token_id`.
         """
         if do_sample:
             raise ValueError("ScratchGPT generates greedily only")
@@ -212,8 +247,19 @@ class ScratchGPT(nn.Module):
         ids, mask = self.compact(input_ids), attention_mask.long()
         finished = torch.zeros(ids.size(0), dtype=torch.bool, device=ids.device)
         new_tokens = []
-        for _ in range(max_new_tokens):
-            hidden = self.forward_hidden(ids[:, -self.block_size :], mask[:, -self.block_size :])
+        cached = ids.size(1) + max_new_tokens <= self.block_size
+        if cached:
+            caches = [{} for _ in self.blocks]
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            hidden = self.extend(ids, mask, positions, caches)
+            position = positions[:, -1:]
+        for step in range(max_new_tokens):
+            if not cached:
+                window = slice(-self.block_size, None)
+                hidden = self.forward_hidden(ids[:, window], mask[:, window])
+            elif step:
+                position = position + 1
+                hidden = self.extend(ids[:, -1:], mask, position, caches)
             logits = self.lm_head(hidden[:, -1])  # the head on the last position only
             logits[:, UNK] = float("-inf")
             chosen = logits.argmax(dim=-1)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from strategies.generation import end_token_ids, generate, render_prompt, shared_prefix
+from strategies.generation import (
+    _cache_argument,
+    _layout,
+    _weight_first_projections,
+    end_token_ids,
+    generate,
+    greedy_decode,
+    render_prompt,
+    reserve_room,
+    shared_prefix,
+)
 from tiny import tiny_llama, tiny_tokenizer
 
 
@@ -73,38 +83,46 @@ def test_generation_stops_at_the_end_token(tiny) -> None:
     assert result.output_tokens == len(scripted)
 
 
-def _spy_generate(model):
-    seen = {}
-    original = model.generate
+def _spy_forward(model):
+    """Record the keyword arguments of every forward call of `model`."""
+    calls = []
 
-    def spy(**kwargs):
-        seen.update(kwargs)
-        return original(**kwargs)
+    def spy(module, args, kwargs):
+        calls.append(dict(kwargs))
 
-    model.generate = spy
-    return seen
+    return calls, model.register_forward_pre_hook(spy, with_kwargs=True)
 
 
 def test_rows_are_laid_out_prefix_padding_rest(tiny) -> None:
+    _, tokenizer = tiny
+    encoded = [[1, 2, 3, 4, 5], [1, 2, 3, 6], [1, 2, 3, 7, 8, 9]]
+    ids, mask = _layout([0, 1, 2], encoded, 3, pad_id=0)
+    assert ids.tolist() == [[1, 2, 3, 0, 4, 5], [1, 2, 3, 0, 0, 6], [1, 2, 3, 7, 8, 9]]
+    assert mask.tolist() == [[1, 1, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1], [1] * 6]
+
+
+def test_the_prefix_is_computed_once_and_the_rest_in_one_prefill(tiny) -> None:
     model, tokenizer = tiny
-    seen = _spy_generate(model)
+    calls, hook = _spy_forward(model)
     try:
         generate(model, tokenizer, _conversations()[:3], max_new_tokens=2, batch_size=3)
     finally:
-        del model.generate
-    ids, mask = seen["input_ids"], seen["attention_mask"]
-    assert (mask[:, -1] == 1).all()  # every row ends with its own last token
-    assert (ids[0, :10] == ids[1, :10]).all() and (
-        mask[:, :10] == 1
-    ).all()  # the shared system prefix
+        hook.remove()
+    prefix_call, prefill = calls[0], calls[1]
+    assert prefix_call["input_ids"].shape[0] == 1  # the shared prefix, once
+    assert prefill.get("cache", prefill.get("past_key_values")) is not None
+    prefix = prefix_call["input_ids"].shape[1]
+    assert prefix > 10
+    mask = prefill["attention_mask"]
+    assert mask.shape == (3, prefix + prefill["input_ids"].shape[1])
+    assert (mask[:, -1] == 1).all() and (mask[:, :prefix] == 1).all()
     assert (mask == 0).any()  # shorter rows are padded between the prefix and the rest
-    cache = seen.get("cache", seen.get("past_key_values"))
-    assert cache is not None and cache.get_seq_length() > 10  # the prefix came precomputed
+    assert [c["input_ids"].shape for c in calls[2:]] == [(3, 1)]  # then a token per step
 
 
 def test_without_a_shared_prefix_rows_are_left_padded(tiny) -> None:
     model, tokenizer = tiny
-    seen = _spy_generate(model)
+    calls, hook = _spy_forward(model)
     try:
         generate(
             model,
@@ -115,10 +133,121 @@ def test_without_a_shared_prefix_rows_are_left_padded(tiny) -> None:
             share_prefix=False,
         )
     finally:
-        del model.generate
-    mask = seen["attention_mask"]
+        hook.remove()
+    prefill = calls[0]
+    mask = prefill["attention_mask"]
+    assert prefill["input_ids"].shape == mask.shape
     assert (mask[:, -1] == 1).all() and (mask[:, 0] == 0).any()
-    assert "cache" not in seen and "past_key_values" not in seen
+
+
+def _left_padded(tokenizer):
+    encoded = [
+        tokenizer(render_prompt(tokenizer, c), add_special_tokens=False)["input_ids"]
+        for c in _conversations()
+    ]
+    return _layout(range(len(encoded)), encoded, 0, tokenizer.pad_token_id)
+
+
+@pytest.mark.parametrize("max_new_tokens", [1, 5, 16])
+def test_greedy_decode_gives_the_tokens_of_transformers_generate(tiny, max_new_tokens) -> None:
+    model, tokenizer = tiny
+    input_ids, attention = _left_padded(tokenizer)
+    stops = end_token_ids(tokenizer)
+    with torch.inference_mode():
+        reference = model.generate(
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=stops,
+        )[:, input_ids.shape[1] :]
+        ours = greedy_decode(
+            model,
+            input_ids,
+            attention,
+            max_new_tokens=max_new_tokens,
+            stop_ids=stops,
+            pad_id=tokenizer.pad_token_id,
+        )
+    assert ours.tolist() == reference.tolist()
+
+
+def test_greedy_decode_pads_a_row_after_its_stop_token(tiny) -> None:
+    model, tokenizer = tiny
+    input_ids, attention = _left_padded(tokenizer)
+    with torch.inference_mode():
+        free = greedy_decode(
+            model,
+            input_ids,
+            attention,
+            max_new_tokens=8,
+            stop_ids=[],
+            pad_id=tokenizer.pad_token_id,
+        )
+        stop = int(free[0, 2])  # make row 0's third token a stop token
+        stopped = greedy_decode(
+            model, input_ids, attention, max_new_tokens=8, stop_ids=[stop], pad_id=-1
+        )
+    row = stopped[0].tolist()
+    first = row.index(stop)
+    assert first <= 2 and set(row[first + 1 :]) <= {-1}
+    assert row[: first + 1] == free[0, : first + 1].tolist()
+
+
+def test_a_reserved_cache_gives_the_logits_of_a_growing_one(tiny) -> None:
+    """Within its room and past it (where it falls back to growing)."""
+    from transformers import DynamicCache
+
+    model, tokenizer = tiny
+    input_ids, attention = _left_padded(tokenizer)
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)
+    caches = [DynamicCache(config=model.config), DynamicCache(config=model.config)]
+    logits = []
+    with torch.inference_mode():
+        for cache in caches:
+            model(
+                input_ids=input_ids,
+                attention_mask=attention,
+                position_ids=positions,
+                **{_cache_argument(model): cache},
+                use_cache=True,
+            )
+        reserve_room(caches[1], 2)
+        mask, position = attention, positions[:, -1:]
+        for step in range(4):
+            token = torch.full((input_ids.shape[0], 1), 5 + step)
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], 1)
+            position = position + 1
+            logits.append(
+                [
+                    model(
+                        input_ids=token,
+                        attention_mask=mask,
+                        position_ids=position,
+                        **{_cache_argument(model): cache},
+                        use_cache=True,
+                    ).logits
+                    for cache in caches
+                ]
+            )
+    for growing, reserved in logits:
+        torch.testing.assert_close(reserved, growing, rtol=0, atol=1e-6)
+    assert caches[1].get_seq_length() == caches[0].get_seq_length() == input_ids.shape[1] + 4
+
+
+def test_weight_first_projections_compute_the_same_linear_and_are_undone() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.Linear(24, 8, bias=False))
+    few, many = torch.randn(3, 1, 16), torch.randn(2, 300, 16)
+    expected = [model(few), model(many)]
+    with _weight_first_projections(model):
+        assert all("forward" in vars(m) for m in model)
+        got = [model(few), model(many)]
+    assert all("forward" not in vars(m) for m in model)
+    for want, have in zip(expected, got, strict=True):
+        assert have.shape == want.shape
+        torch.testing.assert_close(have, want, rtol=1e-5, atol=1e-6)
 
 
 def test_sharing_the_prefix_changes_no_answer(tiny) -> None:

@@ -166,3 +166,33 @@ def test_the_scratch_strategy_trains_and_answers_through_the_shared_generator(tm
         max_new_tokens=4,
     )
     assert direct[0].output_tokens <= 4
+
+
+def test_cached_generation_gives_the_tokens_of_running_the_whole_sequence(tokenizer):
+    """The KV-cached path against its definition: each step the whole (left-padded)
+    sequence through `forward`, the likeliest known token at the last position."""
+    examples, end = _line_examples(tokenizer)
+    torch.manual_seed(1)
+    model = build_model({i for e in examples for i in e.input_ids}, len(tokenizer), _small())
+    compact_examples = to_compact(model, examples)
+    pad = int(model.to_compact[end])
+    batches = epoch_batches(compact_examples, 4, seed=1, steps=30, pad_token_id=pad)
+    train(model, batches, steps=30, lr=3e-3, device=cpu_device())  # half-trained: varied tokens
+    model.eval()
+    prompts = [list(examples[0].input_ids[:9]), list(examples[1].input_ids[:4])]
+    width = max(len(p) for p in prompts)
+    ids = torch.tensor([[end] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    steps = 6
+    assert width + steps <= model.block_size  # the cached path
+    output = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps)
+    assert len(set(output[:, width:].flatten().tolist())) > 2
+    compact, full_mask = model.compact(ids), mask
+    with torch.no_grad():
+        for _ in range(steps):
+            logits = model(compact, full_mask)[:, -1]
+            logits[:, UNK] = float("-inf")
+            chosen = logits.argmax(dim=-1, keepdim=True)
+            compact = torch.cat([compact, chosen], dim=1)
+            full_mask = torch.cat([full_mask, torch.ones_like(chosen)], dim=1)
+    assert output[:, width:].tolist() == model.to_original[compact[:, width:]].tolist()
