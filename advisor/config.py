@@ -86,6 +86,13 @@ class LoraConfig:
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
         metadata={"help": "module names that get adapters"},
     )
+    top_layers: int = field(
+        default=0,
+        metadata={
+            "help": "adapt only the last N transformer blocks (0: all); backpropagation "
+            "stops below them, so training is faster"
+        },
+    )
 
 
 @dataclass
@@ -339,6 +346,8 @@ def validate(config: RunConfig) -> None:
             raise ConfigError("epochs, batch_size, lr and lora.r must be positive", field=section)
         if not 0 <= train.warmup_ratio < 1:
             raise ConfigError("must be in [0, 1)", field=f"{section}.warmup_ratio")
+        if train.lora.top_layers < 0:
+            raise ConfigError("must be 0 (every block) or more", field=f"{section}.lora.top_layers")
         if not 0 <= train.context_share <= 1:
             raise ConfigError("must be between 0 and 1", field=f"{section}.context_share")
     if config.scratch.n_embd % config.scratch.n_head:

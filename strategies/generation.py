@@ -103,10 +103,6 @@ def generate(
         began = time.perf_counter()
         with torch.inference_mode():
             if transformers_model:
-                cache = None
-                if prefix_cache is not None:
-                    cache = copy.deepcopy(prefix_cache)
-                    cache.batch_repeat_interleave(len(batch))
                 output = greedy_decode(
                     model,
                     input_ids,
@@ -114,8 +110,7 @@ def generate(
                     max_new_tokens=max_new_tokens,
                     stop_ids=stop_ids,
                     pad_id=pad_id,
-                    cache=cache,
-                    cached=len(prefix),
+                    prefix=prefix_cache,
                 )
             else:
                 output = model.generate(
@@ -145,23 +140,24 @@ def greedy_decode(
     max_new_tokens: int,
     stop_ids: Sequence[int],
     pad_id: int,
-    cache: Any = None,
-    cached: int = 0,
+    prefix: Any = None,
 ) -> Any:
     """The new tokens (rows x steps) of greedy decoding with a transformers causal LM.
 
-    `cache` holds the keys and values of the first `cached` positions of every
-    row (the shared prefix); the rest of `input_ids` is run in one forward pass
-    (prefill), then one token per step. Positions follow the attention mask, as
-    in `generate`; a row that has produced a stop token gets `pad_id` from then
-    on, and the loop ends when every row has stopped. Same tokens as
-    `model.generate(do_sample=False)` (tested), with two differences in how it
-    computes, both measured on SmolLM2-135M, 64 rows, a 2-core CPU:
+    `prefix` (a cache of batch one, see `_prefix_cache`) holds the keys and
+    values of the first positions every row shares; the rest of `input_ids` is
+    run in one forward pass (prefill), then one token per step. Positions
+    follow the attention mask, as in `generate`; a row that has produced a stop
+    token gets `pad_id` from then on, and the loop ends when every row has
+    stopped. Same tokens as `model.generate(do_sample=False)` (tested), computed
+    differently in three ways, measured on SmolLM2-135M, 64 rows, a 2-core CPU:
 
+    - the prefix is kept once for the whole batch and attended to by every row
+      (`shared_prefix_attention`) instead of copied into every row's cache,
+      where each step read it again from memory, row by row;
     - after the prefill the cache reserves room for every new token
       (`reserve_room`) instead of growing by concatenation, which copies the
-      whole cache in every layer at every step: 1.3 -> 0.56 s per step with the
-      ~400-token few-shot prompts, together with the next point;
+      whole cache in every layer at every step;
     - on a CPU, each step's projections are computed as W·xᵀ
       (`_weight_first_projections`): 0.64 -> 0.43 s per step on ~190-token prompts.
     """
@@ -169,50 +165,151 @@ def greedy_decode(
     from transformers import DynamicCache
 
     base = _hf_base(model)
-    if cache is None:
+    cached = prefix.get_seq_length() if prefix is not None else 0
+    shared = prefix is not None and _supports_shared_prefix(base)
+    if prefix is None or shared:
         cache = DynamicCache(config=base.config)
-    cache_argument = {_cache_argument(model): cache}
-    keep_last = (
+    else:  # every row gets its own copy of the prefix
+        cache = copy.deepcopy(prefix)
+        cache.batch_repeat_interleave(input_ids.shape[0])
+    extra = {_cache_argument(model): cache}
+    if shared:
+        extra["shared_prefix"] = prefix
+    positions = (attention.cumsum(-1) - 1).clamp(min=0)[:, cached:]
+    own = attention[:, cached:] if shared else attention
+    first = (
         {"logits_to_keep": 1}
         if "logits_to_keep" in inspect.signature(base.forward).parameters
         else {}
     )
-    positions = (attention.cumsum(-1) - 1).clamp(min=0)
-    logits = model(
-        input_ids=input_ids[:, cached:],
-        attention_mask=attention,
-        position_ids=positions[:, cached:],
-        use_cache=True,
-        **cache_argument,
-        **keep_last,
-    ).logits[:, -1]
-    reserve_room(cache, max_new_tokens)
     stops = torch.tensor(list(stop_ids), device=input_ids.device)
     finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-    position = positions[:, -1:]
     steps = []
-    projections = (
-        _weight_first_projections(model)
-        if input_ids.device.type == "cpu"
-        else contextlib.nullcontext()
-    )
-    with projections:
+    with contextlib.ExitStack() as stack:
+        if shared:
+            stack.enter_context(_attention_implementation(base, SHARED_PREFIX_ATTENTION))
+        logits = model(
+            input_ids=input_ids[:, cached:],
+            attention_mask=_own_mask(own, positions.shape[1]) if shared else own,
+            position_ids=positions,
+            use_cache=True,
+            **extra,
+            **first,
+        ).logits[:, -1]
+        reserve_room(cache, max_new_tokens)
+        if input_ids.device.type == "cpu":
+            stack.enter_context(_weight_first_projections(model))
+        position = positions[:, -1:]
         for step in range(max_new_tokens):
             token = torch.where(finished, pad_id, logits.argmax(dim=-1))
             steps.append(token)
             finished |= torch.isin(token, stops)
             if step == max_new_tokens - 1 or bool(finished.all()):
                 break
-            attention = torch.cat([attention, attention.new_ones((attention.shape[0], 1))], 1)
+            own = torch.cat([own, own.new_ones((own.shape[0], 1))], 1)
             position = position + 1
             logits = model(
                 input_ids=token[:, None],
-                attention_mask=attention,
+                attention_mask=_own_mask(own, 1) if shared else own,
                 position_ids=position,
                 use_cache=True,
-                **cache_argument,
+                **extra,
             ).logits[:, -1]
     return torch.stack(steps, dim=1)
+
+
+SHARED_PREFIX_ATTENTION = "advisor_shared_prefix"
+# model types whose attention layers go through transformers' attention
+# interface with their `layer_idx` (others copy the prefix into every row)
+SHARED_PREFIX_MODEL_TYPES = {"llama", "mistral", "qwen2", "qwen3"}
+
+
+def _supports_shared_prefix(base: Any) -> bool:
+    return getattr(base.config, "model_type", None) in SHARED_PREFIX_MODEL_TYPES
+
+
+@contextlib.contextmanager
+def _attention_implementation(base: Any, name: str):
+    """Switch a transformers model's attention implementation for a while."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(name, shared_prefix_attention)
+    before = base.config._attn_implementation
+    base.config._attn_implementation = name
+    try:
+        yield
+    finally:
+        base.config._attn_implementation = before
+
+
+def _own_mask(own: Any, queries: int) -> Any:
+    """The 4-D boolean mask (rows, 1, queries, own keys) over each row's own
+    positions (the shared prefix is always visible): causal, padding hidden,
+    and every query sees itself (a padding query is never all masked)."""
+    import torch
+
+    keys = own.shape[1]
+    real = own.bool()[:, None, :]
+    causal = torch.ones(queries, keys, dtype=torch.bool, device=own.device).tril(keys - queries)
+    itself = torch.zeros(queries, keys, dtype=torch.bool, device=own.device)
+    itself[:, keys - queries :] = torch.eye(queries, dtype=torch.bool, device=own.device)
+    return ((causal & real) | itself)[:, None]
+
+
+def shared_prefix_attention(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    *,
+    scaling: float,
+    dropout: float = 0.0,
+    shared_prefix: Any = None,
+    **kwargs: Any,
+) -> tuple[Any, None]:
+    """Attention over a prefix shared by the whole batch, then each row's own keys.
+
+    An attention function for transformers' `AttentionInterface`. `key` and
+    `value` are each row's own positions (rows, kv heads, own, dim);
+    `shared_prefix.layers[module.layer_idx]` holds the prefix's, once (1, kv
+    heads, prefix, dim). The softmax runs over both parts together (one
+    maximum, one normaliser), so the result is the attention over the
+    concatenation, without copying the prefix into every row: the prefix part
+    is one matrix product per key/value head with all rows' queries stacked.
+    """
+    import torch
+
+    if shared_prefix is None:
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+        )
+    layer = shared_prefix.layers[module.layer_idx]
+    prefix_keys, prefix_values = layer.keys[0], layer.values[0]  # (kv heads, prefix, dim)
+    rows, heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    group = heads // kv_heads  # query heads per key/value head, as `repeat_kv` pairs them
+    grouped = query.reshape(rows, kv_heads, group * length, dim)
+    own = torch.matmul(grouped, key.transpose(-1, -2)) * scaling
+    if attention_mask is not None:
+        visible = attention_mask.expand(rows, 1, length, -1).repeat(1, 1, group, 1)
+        own = own.masked_fill(~visible, float("-inf"))
+    stacked = grouped.transpose(0, 1).reshape(kv_heads, rows * group * length, dim)
+    common = torch.matmul(stacked, prefix_keys.transpose(-1, -2)) * scaling
+    common = common.reshape(kv_heads, rows, group * length, -1).transpose(0, 1)
+    top = torch.maximum(own.amax(-1, keepdim=True), common.amax(-1, keepdim=True))
+    own, common = (own - top).exp(), (common - top).exp()
+    total = own.sum(-1, keepdim=True) + common.sum(-1, keepdim=True)
+    weighted = torch.matmul(
+        common.transpose(0, 1).reshape(kv_heads, rows * group * length, -1), prefix_values
+    )
+    out = torch.matmul(own, value) + weighted.reshape(
+        kv_heads, rows, group * length, dim
+    ).transpose(0, 1)
+    out = (out / total).reshape(rows, heads, length, dim)
+    return out.transpose(1, 2).contiguous(), None
 
 
 def reserve_room(cache: Any, room: int) -> None:

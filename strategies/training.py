@@ -522,6 +522,7 @@ def add_lora(model: Any, lora: LoraConfig, seed: int) -> Any:
         lora_alpha=lora.alpha,
         lora_dropout=lora.dropout,
         target_modules=list(lora.target_modules),
+        layers_to_transform=top_layers(model, lora.top_layers),
         bias="none",
         task_type="CAUSAL_LM",
     )
@@ -529,6 +530,14 @@ def add_lora(model: Any, lora: LoraConfig, seed: int) -> Any:
         # peft 0.21 asks transformers 5.x a deprecated question; nothing for users to act on
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
         return get_peft_model(model, config)
+
+
+def top_layers(model: Any, count: int) -> list[int] | None:
+    """Indices of the last `count` transformer blocks (None: every block)."""
+    total = getattr(model.config, "num_hidden_layers", None)
+    if count <= 0 or total is None or count >= total:
+        return None
+    return list(range(total - count, total))
 
 
 def load_lora(model: Any, folder: Path) -> Any:

@@ -8,6 +8,7 @@ import torch
 from strategies.generation import (
     _cache_argument,
     _layout,
+    _prefix_cache,
     _weight_first_projections,
     end_token_ids,
     generate,
@@ -101,7 +102,7 @@ def test_rows_are_laid_out_prefix_padding_rest(tiny) -> None:
     assert mask.tolist() == [[1, 1, 1, 0, 1, 1], [1, 1, 1, 0, 0, 1], [1] * 6]
 
 
-def test_the_prefix_is_computed_once_and_the_rest_in_one_prefill(tiny) -> None:
+def test_the_prefix_is_computed_once_and_shared_by_every_row(tiny) -> None:
     model, tokenizer = tiny
     calls, hook = _spy_forward(model)
     try:
@@ -110,13 +111,12 @@ def test_the_prefix_is_computed_once_and_the_rest_in_one_prefill(tiny) -> None:
         hook.remove()
     prefix_call, prefill = calls[0], calls[1]
     assert prefix_call["input_ids"].shape[0] == 1  # the shared prefix, once
-    assert prefill.get("cache", prefill.get("past_key_values")) is not None
     prefix = prefix_call["input_ids"].shape[1]
-    assert prefix > 10
-    mask = prefill["attention_mask"]
-    assert mask.shape == (3, prefix + prefill["input_ids"].shape[1])
-    assert (mask[:, -1] == 1).all() and (mask[:, :prefix] == 1).all()
-    assert (mask == 0).any()  # shorter rows are padded between the prefix and the rest
+    assert prefix > 10 and prefill["shared_prefix"].get_seq_length() == prefix
+    rest = prefill["input_ids"].shape[1]
+    mask = prefill["attention_mask"]  # over each row's own positions only
+    assert mask.shape == (3, 1, rest, rest) and mask.dtype == torch.bool
+    assert (~mask[:, 0, -1]).any()  # padding of the shorter rows is hidden
     assert [c["input_ids"].shape for c in calls[2:]] == [(3, 1)]  # then a token per step
 
 
@@ -146,6 +146,93 @@ def _left_padded(tokenizer):
         for c in _conversations()
     ]
     return _layout(range(len(encoded)), encoded, 0, tokenizer.pad_token_id)
+
+
+def _reference(model, tokenizer, max_new_tokens):
+    """transformers' own greedy `generate` on the plainly left-padded prompts."""
+    input_ids, attention = _left_padded(tokenizer)
+    with torch.inference_mode():
+        return model.generate(
+            input_ids=input_ids,
+            attention_mask=attention,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=end_token_ids(tokenizer),
+        )[:, input_ids.shape[1] :]
+
+
+@pytest.mark.parametrize("shared_attention", [True, False])
+@pytest.mark.parametrize("max_new_tokens", [1, 16])
+def test_greedy_decode_with_a_prefix_gives_the_tokens_of_transformers_generate(
+    tiny, max_new_tokens, shared_attention, monkeypatch
+) -> None:
+    """The prefix computed once, then shared by every row's attention (or copied
+    into every row, for models outside SHARED_PREFIX_MODEL_TYPES)."""
+    from strategies import generation
+
+    if not shared_attention:
+        monkeypatch.setattr(generation, "SHARED_PREFIX_MODEL_TYPES", set())
+    model, tokenizer = tiny
+    encoded = [
+        tokenizer(render_prompt(tokenizer, c), add_special_tokens=False)["input_ids"]
+        for c in _conversations()
+    ]
+    prefix = shared_prefix(encoded)
+    input_ids, attention = _layout(
+        range(len(encoded)), encoded, len(prefix), tokenizer.pad_token_id
+    )
+    with torch.inference_mode():
+        ours = greedy_decode(
+            model,
+            input_ids,
+            attention,
+            max_new_tokens=max_new_tokens,
+            stop_ids=end_token_ids(tokenizer),
+            pad_id=tokenizer.pad_token_id,
+            prefix=_prefix_cache(model, prefix, "cpu"),
+        )
+    assert model.config._attn_implementation == "sdpa"  # switched back
+    assert ours.tolist() == _reference(model, tokenizer, max_new_tokens).tolist()
+
+
+def test_shared_prefix_attention_is_attention_over_the_concatenation() -> None:
+    """Against SDPA over [prefix copied into every row][own keys], GQA included."""
+    from types import SimpleNamespace
+
+    import torch.nn.functional as F
+
+    from strategies.generation import _own_mask, shared_prefix_attention
+
+    torch.manual_seed(0)
+    rows, heads, kv_heads, dim, prefix, own, queries = 3, 6, 2, 8, 5, 4, 2
+    query = torch.randn(rows, heads, queries, dim)
+    key, value = torch.randn(rows, kv_heads, own, dim), torch.randn(rows, kv_heads, own, dim)
+    shared = SimpleNamespace(
+        layers=[
+            SimpleNamespace(
+                keys=torch.randn(1, kv_heads, prefix, dim),
+                values=torch.randn(1, kv_heads, prefix, dim),
+            )
+        ]
+    )
+    own_attention = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]])
+    mask = _own_mask(own_attention, queries)
+    out, _ = shared_prefix_attention(
+        SimpleNamespace(layer_idx=0), query, key, value, mask, scaling=0.3, shared_prefix=shared
+    )
+    layer = shared.layers[0]
+    full_keys = torch.cat([layer.keys.expand(rows, -1, -1, -1), key], dim=2)
+    full_values = torch.cat([layer.values.expand(rows, -1, -1, -1), value], dim=2)
+    full_mask = torch.cat([torch.ones(rows, 1, queries, prefix, dtype=torch.bool), mask], dim=-1)
+    expected = F.scaled_dot_product_attention(
+        query,
+        full_keys.repeat_interleave(heads // kv_heads, dim=1),
+        full_values.repeat_interleave(heads // kv_heads, dim=1),
+        attn_mask=full_mask,
+        scale=0.3,
+    ).transpose(1, 2)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("max_new_tokens", [1, 5, 16])

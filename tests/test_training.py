@@ -281,6 +281,27 @@ def test_sft_loss_goes_down_and_only_lora_weights_change(tokenizer, task):
         assert not value.requires_grad
 
 
+def test_top_layers_puts_adapters_on_the_last_blocks_only(tokenizer, task):
+    """And backpropagation stops there: nothing below the adapted blocks gets a gradient."""
+    config = _lora_config()
+    config.top_layers = 1
+    model = add_lora(tiny_llama(tokenizer, layers=3), config, seed=0)
+    adapted = {
+        name.split(".layers.")[1].split(".")[0]
+        for name, _ in model.named_parameters()
+        if "lora_" in name
+    }
+    assert adapted == {"2"}
+    examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
+    batch = next(epoch_batches(examples, 4, seed=0, steps=1, pad_token_id=tokenizer.pad_token_id))
+    hidden = {}
+    for index, layer in enumerate(model.get_base_model().model.layers):
+        layer.register_forward_hook(lambda m, a, out, i=index: hidden.__setitem__(i, out))
+    causal_lm_loss(model, batch).backward()
+    assert not hidden[1].requires_grad and hidden[2].requires_grad
+    assert all(p.grad is not None for n, p in model.named_parameters() if "lora_A" in n)
+
+
 def test_seeded_training_repeats_exactly(tokenizer, task):
     _, first = _train_tiny(tokenizer, task, steps=6)
     _, again = _train_tiny(tokenizer, task, steps=6)
