@@ -119,6 +119,13 @@ class TrainConfig:
             "(RAFT-style), so one adapter serves sft and sft+rag"
         },
     )
+    prefix_grad: bool = field(
+        default=True,
+        metadata={
+            "help": "backpropagate into the prompt prefix every row of a batch shares "
+            "(exact); false treats its keys and values as constants: ~10% faster steps"
+        },
+    )
     lora: LoraConfig = field(default_factory=LoraConfig)
 
 

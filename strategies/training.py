@@ -34,6 +34,7 @@ spirit: no trainer class, every step readable top to bottom.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
 import json
@@ -275,7 +276,11 @@ def shared_prefix_length(batch: dict[str, torch.Tensor], minimum: int = 8) -> in
 
 
 def hidden_states(
-    model: Any, input_ids: torch.Tensor, attention_mask: torch.Tensor, prefix: int = 0
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    prefix: int = 0,
+    prefix_grad: bool = True,
 ) -> torch.Tensor:
     """Final hidden states of a causal LM (through a peft wrapper), from position `prefix` on.
 
@@ -283,7 +288,9 @@ def hidden_states(
     included; LoRA layers sit inside it, so calling it directly trains them).
     With `prefix` > 0 the first `prefix` tokens, identical in every row, run
     once; their keys and values are repeated over the batch as a cache the rest
-    attends to, and gradients flow back through it. The from-scratch model
+    attends to, and gradients flow back through it (unless `prefix_grad` is
+    false: then the prefix runs without gradients, its keys and values
+    constants of the step, and its backward pass is saved). The from-scratch model
     offers `forward_hidden` itself (and takes no prefix).
     """
     if hasattr(model, "forward_hidden"):
@@ -299,7 +306,8 @@ def hidden_states(
     cache_arg = "cache" if "cache" in inspect.signature(decoder.forward).parameters else None
     cache_arg = cache_arg or "past_key_values"
     cache = DynamicCache(config=base.config)
-    decoder(input_ids=input_ids[:1, :prefix], use_cache=True, **{cache_arg: cache})
+    with contextlib.nullcontext() if prefix_grad else torch.no_grad():
+        decoder(input_ids=input_ids[:1, :prefix], use_cache=True, **{cache_arg: cache})
     cache.batch_repeat_interleave(input_ids.size(0))
     positions = torch.arange(prefix, input_ids.size(1), device=input_ids.device)
     output = decoder(
@@ -325,6 +333,7 @@ def causal_lm_loss(
     *,
     head_on_loss_positions: bool = True,
     share_prefix: bool = True,
+    prefix_grad: bool = True,
 ) -> torch.Tensor:
     """Mean next-token cross-entropy over the positions whose label is not -100.
 
@@ -333,11 +342,14 @@ def causal_lm_loss(
     a loss); without it, the head runs everywhere as a plain forward would.
     With `share_prefix` a prompt prefix common to the whole batch is computed
     once (see `shared_prefix_length`). Both are exact: only the compute changes.
+    `prefix_grad=False` is not: see `hidden_states`.
     """
     prefix = (
         shared_prefix_length(batch) if share_prefix and not hasattr(model, "forward_hidden") else 0
     )
-    hidden = hidden_states(model, batch["input_ids"], batch["attention_mask"], prefix)[:, :-1]
+    hidden = hidden_states(model, batch["input_ids"], batch["attention_mask"], prefix, prefix_grad)[
+        :, :-1
+    ]
     targets = batch["labels"][:, prefix + 1 :]
     head = lm_head(model)
     if head_on_loss_positions:
@@ -688,6 +700,7 @@ def lora_adapter(
             device=ctx.device,
             warmup_ratio=config.warmup_ratio,
             weight_decay=config.weight_decay,
+            loss_fn=functools.partial(causal_lm_loss, prefix_grad=config.prefix_grad),
             advance=ctx.start_phase(f"{phase}: training", steps),
         )
         prepare_time = time.perf_counter() - began

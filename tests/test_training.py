@@ -230,6 +230,34 @@ def test_the_fast_loss_paths_give_the_plain_loss_and_gradients(
     assert plain == pytest.approx(reference.item(), rel=1e-5)
 
 
+def test_without_prefix_gradients_the_loss_is_the_same_and_only_prefix_paths_lose_gradient(
+    tokenizer, task
+):
+    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.1)
+    examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
+    batch = collate(examples, tokenizer.pad_token_id)
+    assert shared_prefix_length(batch) > 0
+
+    def loss_and_grads(prefix_grad):
+        model.zero_grad()
+        loss = causal_lm_loss(model, batch, prefix_grad=prefix_grad)
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    exact, exact_grads = loss_and_grads(True)
+    constant, constant_grads = loss_and_grads(False)
+    assert constant == pytest.approx(exact, rel=1e-6)  # the same forward pass
+    different = [
+        not torch.allclose(a, b, rtol=1e-3, atol=1e-6)
+        for a, b in zip(exact_grads, constant_grads, strict=True)
+    ]
+    assert any(different)  # the prefix's share of the gradient is gone
+    assert all(g.abs().sum() > 0 for g in constant_grads)  # every adapter still learns
+
+
 def test_learning_rate_warms_up_then_decays():
     factors = [warmup_cosine(s, warmup=10, total=100, min_ratio=0.1) for s in range(100)]
     assert factors[0] == pytest.approx(0.1)
