@@ -183,8 +183,9 @@ def greedy_decode(
         else {}
     )
     stops = torch.tensor(list(stop_ids), device=input_ids.device)
-    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-    steps = []
+    out = torch.full((input_ids.shape[0], max_new_tokens), pad_id, device=input_ids.device)
+    rows = torch.arange(input_ids.shape[0], device=input_ids.device)  # rows in the batch
+    done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
     with contextlib.ExitStack() as stack:
         if shared:
             stack.enter_context(_attention_implementation(base, SHARED_PREFIX_ATTENTION))
@@ -203,11 +204,17 @@ def greedy_decode(
         for step in range(max_new_tokens):
             # the head's W·xᵀ output is a transposed view: argmax reads a copy
             # in row order twice as fast (13 vs 25 ms for 64 x 49,152 logits)
-            token = torch.where(finished, pad_id, logits.contiguous().argmax(dim=-1))
-            steps.append(token)
-            finished |= torch.isin(token, stops)
-            if step == max_new_tokens - 1 or bool(finished.all()):
+            token = torch.where(done, pad_id, logits.contiguous().argmax(dim=-1))
+            out[rows, step] = token
+            done |= torch.isin(token, stops)
+            if step == max_new_tokens - 1 or bool(done.all()):
                 break
+            if int(done.sum()) >= max(ROWS_TO_DROP, len(rows) // 4):
+                # drop the rows that have stopped (their answers are complete)
+                keep = (~done).nonzero().squeeze(1)
+                rows, token, own, position = rows[keep], token[keep], own[keep], position[keep]
+                done = done[keep]
+                cache.batch_select_indices(keep)
             own = torch.cat([own, own.new_ones((own.shape[0], 1))], 1)
             position = position + 1
             logits = model(
@@ -217,8 +224,12 @@ def greedy_decode(
                 use_cache=True,
                 **extra,
             ).logits[:, -1]
-    return torch.stack(steps, dim=1)
+    return out[:, : step + 1]
 
+
+# rows that have stopped are dropped from the batch once there are this many
+# (or a quarter of the batch): each drop copies the cache
+ROWS_TO_DROP = 8
 
 SHARED_PREFIX_ATTENTION = "advisor_shared_prefix"
 # model types whose attention layers go through transformers' attention
@@ -329,7 +340,7 @@ def _reserved_layer_class():
         """A `DynamicLayer` whose keys and values live in a buffer with room
         reserved up front: `update` writes the new positions in place and
         returns views, where `DynamicLayer` concatenates (a copy of the whole
-        cache per layer per step). Beyond the room it falls back to growing."""
+        cache per layer per step). Beyond the room it grows, doubling."""
 
         @classmethod
         def around(cls, layer: Any, room: int) -> Any:
@@ -350,18 +361,27 @@ def _reserved_layer_class():
             reserved.is_initialized = True
             return reserved
 
+        def batch_select_indices(self, indices: Any) -> None:
+            self.buffers = tuple(buffer[indices] for buffer in self.buffers)
+            self.keys = self.buffers[0][:, :, : self.length]
+            self.values = self.buffers[1][:, :, : self.length]
+
         def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any):
             end = self.length + key_states.shape[-2]
-            if end > self.buffers[0].shape[-2]:
-                self.keys, self.values = self.keys.contiguous(), self.values.contiguous()
-                self.length = end
-                return super().update(key_states, value_states, *args, **kwargs)
+            if end > self.buffers[0].shape[-2]:  # out of room: grow (a copy, as DynamicLayer)
+                self.buffers = tuple(self._grown(buffer, end) for buffer in self.buffers)
             keys, values = self.buffers
             keys[:, :, self.length : end] = key_states
             values[:, :, self.length : end] = value_states
             self.length = end
             self.keys, self.values = keys[:, :, :end], values[:, :, :end]
             return self.keys, self.values
+
+        def _grown(self, buffer: Any, needed: int) -> Any:
+            batch, heads, room, dim = buffer.shape
+            grown = buffer.new_empty((batch, heads, max(needed, 2 * room), dim))
+            grown[:, :, : self.length] = buffer[:, :, : self.length]
+            return grown
 
     return ReservedLayer
 

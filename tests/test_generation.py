@@ -17,13 +17,13 @@ from strategies.generation import (
     reserve_room,
     shared_prefix,
 )
-from tiny import tiny_llama, tiny_tokenizer
+from tiny import lively_llama, tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
 def tiny():
     tokenizer = tiny_tokenizer()
-    return tiny_llama(tokenizer, seed=3).eval(), tokenizer
+    return lively_llama(tokenizer, seed=3).eval(), tokenizer
 
 
 QUESTIONS = [
@@ -273,17 +273,63 @@ def test_greedy_decode_pads_a_row_after_its_stop_token(tiny) -> None:
             pad_id=tokenizer.pad_token_id,
         )
         stop = int(free[0, 2])  # make row 0's third token a stop token
+        pad = next(t for t in range(3, 400) if t not in free[0].tolist())
         stopped = greedy_decode(
-            model, input_ids, attention, max_new_tokens=8, stop_ids=[stop], pad_id=-1
+            model, input_ids, attention, max_new_tokens=8, stop_ids=[stop], pad_id=pad
         )
     row = stopped[0].tolist()
     first = row.index(stop)
-    assert first <= 2 and set(row[first + 1 :]) <= {-1}
+    assert first <= 2 and set(row[first + 1 :]) == {pad}
     assert row[: first + 1] == free[0, : first + 1].tolist()
 
 
+@pytest.mark.parametrize("with_prefix", [False, True])
+def test_dropping_rows_that_have_stopped_changes_no_answer(tiny, with_prefix, monkeypatch) -> None:
+    from strategies import generation
+
+    model, tokenizer = tiny
+    encoded = [
+        tokenizer(render_prompt(tokenizer, c), add_special_tokens=False)["input_ids"]
+        for c in _conversations()
+    ]
+    prefix = shared_prefix(encoded) if with_prefix else []
+    input_ids, attention = _layout(
+        range(len(encoded)), encoded, len(prefix), tokenizer.pad_token_id
+    )
+
+    def decode(stops):
+        with torch.inference_mode():
+            return greedy_decode(
+                model,
+                input_ids,
+                attention,
+                max_new_tokens=12,
+                stop_ids=stops,
+                pad_id=tokenizer.pad_token_id,
+                prefix=_prefix_cache(model, prefix, "cpu") if prefix else None,
+            )
+
+    free = decode([])
+    stops = [int(free[0, 1]), int(free[2, 4])]  # rows stop at different steps
+    kept = decode(stops)
+    monkeypatch.setattr(generation, "ROWS_TO_DROP", 1)
+    dropped = decode(stops)
+    assert dropped.tolist() == kept.tolist()
+    assert (kept == tokenizer.pad_token_id).any()  # some rows did stop early
+    with torch.inference_mode():
+        reference = model.generate(
+            input_ids=_left_padded(tokenizer)[0],
+            attention_mask=_left_padded(tokenizer)[1],
+            max_new_tokens=12,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=stops,
+        )[:, _left_padded(tokenizer)[0].shape[1] :]
+    assert dropped.tolist() == reference.tolist()
+
+
 def test_a_reserved_cache_gives_the_logits_of_a_growing_one(tiny) -> None:
-    """Within its room and past it (where it falls back to growing)."""
+    """Within its room and past it (where it grows)."""
     from transformers import DynamicCache
 
     model, tokenizer = tiny

@@ -119,6 +119,23 @@ def tiny_llama(tokenizer, seed: int = 0, hidden: int = 32, layers: int = 2):
     return model
 
 
+def lively_llama(tokenizer, seed: int = 0):
+    """A tiny Llama whose greedy answers differ by prompt, position and step.
+
+    At the usual init every prompt gets the same repeated token, so two ways
+    of decoding would agree even if one were wrong; with every matrix drawn
+    at std 0.3 the tokens vary, and agreeing means something.
+    """
+    import torch
+
+    model = tiny_llama(tokenizer, seed=seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            if parameter.dim() == 2:
+                parameter.normal_(0.0, 0.3)
+    return model
+
+
 class HashEmbedder:
     """Bag-of-words vectors from hashed tokens: deterministic, instant, and good
     enough to find a passage that shares words with the question."""
