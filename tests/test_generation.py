@@ -397,3 +397,10 @@ def test_shared_prefix_leaves_every_prompt_a_token_of_its_own() -> None:
     assert shared_prefix([[1, 2, 3] * 4, [1, 2, 3] * 4]) == [1, 2, 3] * 3 + [1, 2]
     assert shared_prefix([[1] * 20 + [2], [1] * 20 + [3]]) == [1] * 20
     assert shared_prefix([[1, 2], [1, 3]]) == []  # too short to be worth a cache
+
+
+def test_greedy_decode_of_no_tokens_is_empty(tiny) -> None:
+    model, tokenizer = tiny
+    input_ids, attention = _left_padded(tokenizer)
+    out = greedy_decode(model, input_ids, attention, max_new_tokens=0, stop_ids=[], pad_id=0)
+    assert out.shape == (input_ids.shape[0], 0)
