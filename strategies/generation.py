@@ -196,7 +196,7 @@ def greedy_decode(
             stack.enter_context(_attention_implementation(base, SHARED_PREFIX_ATTENTION))
         logits = model(
             input_ids=input_ids[:, cached:],
-            attention_mask=_own_mask(own, positions.shape[1]) if shared else own,
+            attention_mask=visible_mask(own, positions.shape[1]) if shared else own,
             position_ids=positions,
             use_cache=True,
             **extra,
@@ -224,7 +224,7 @@ def greedy_decode(
             position = position + 1
             logits = model(
                 input_ids=token[:, None],
-                attention_mask=_own_mask(own, 1) if shared else own,
+                attention_mask=visible_mask(own, 1) if shared else own,
                 position_ids=position,
                 use_cache=True,
                 **extra,
@@ -260,17 +260,19 @@ def _attention_implementation(base: Any, name: str):
         base.config._attn_implementation = before
 
 
-def _own_mask(own: Any, queries: int) -> Any:
-    """The 4-D boolean mask (rows, 1, queries, own keys) over each row's own
-    positions (the shared prefix is always visible): causal, padding hidden,
-    and every query sees itself (a padding query is never all masked)."""
+def visible_mask(key_mask: Any, queries: int) -> Any:
+    """The 4-D boolean attention mask (rows, 1, queries, keys) for the last
+    `queries` of the positions `key_mask` (rows x keys, 1 = a real token)
+    covers: causal, padding hidden, and every query sees itself (so a padding
+    query is never all masked)."""
     import torch
 
-    keys = own.shape[1]
-    real = own.bool()[:, None, :]
-    causal = torch.ones(queries, keys, dtype=torch.bool, device=own.device).tril(keys - queries)
-    itself = torch.zeros(queries, keys, dtype=torch.bool, device=own.device)
-    itself[:, keys - queries :] = torch.eye(queries, dtype=torch.bool, device=own.device)
+    keys = key_mask.shape[1]
+    device = key_mask.device
+    real = key_mask.bool()[:, None, :]
+    causal = torch.ones(queries, keys, dtype=torch.bool, device=device).tril(keys - queries)
+    itself = torch.zeros(queries, keys, dtype=torch.bool, device=device)
+    itself[:, keys - queries :] = torch.eye(queries, dtype=torch.bool, device=device)
     return ((causal & real) | itself)[:, None]
 
 

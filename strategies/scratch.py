@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advisor.config import ScratchConfig
+from strategies.generation import visible_mask
 from strategies.prompting import answers_from, chat, generate_answers
 from strategies.protocol import Answer, PrepareReport, StrategyContext
 from strategies.training import (
@@ -176,14 +177,8 @@ class ScratchGPT(nn.Module):
             positions = torch.arange(length, device=input_ids.device).unsqueeze(0)
             mask = None
         else:
-            real = attention_mask.bool()
-            positions = (real.long().cumsum(-1) - 1).clamp(min=0)
-            causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).tril()
-            # every query may see itself, so a padding row is never all -inf
-            mask = (causal & real[:, None, :]) | torch.eye(
-                length, dtype=torch.bool, device=input_ids.device
-            )
-            mask = mask.unsqueeze(1)  # (batch, 1, query, key) broadcast over heads
+            positions = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+            mask = visible_mask(attention_mask, length)  # (batch, 1, query, key)
         x = self.drop(self.wte(input_ids) + self.wpe(positions))
         for block in self.blocks:
             x = block(x, mask)
@@ -202,12 +197,7 @@ class ScratchGPT(nn.Module):
         `key_mask` (rows x all positions, cached and new) marks real tokens;
         a new token sees the real tokens up to itself, and always itself.
         """
-        new, total = input_ids.size(1), key_mask.size(1)
-        device = input_ids.device
-        causal = torch.ones(new, total, dtype=torch.bool, device=device).tril(total - new)
-        itself = torch.zeros(new, total, dtype=torch.bool, device=device)
-        itself[:, total - new :] = torch.eye(new, dtype=torch.bool, device=device)
-        mask = ((causal & key_mask.bool()[:, None, :]) | itself).unsqueeze(1)
+        mask = visible_mask(key_mask, input_ids.size(1))
         x = self.wte(input_ids) + self.wpe(positions)
         for block, cache in zip(self.blocks, caches, strict=True):
             x = block(x, mask, cache)

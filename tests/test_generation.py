@@ -202,7 +202,7 @@ def test_shared_prefix_attention_is_attention_over_the_concatenation() -> None:
 
     import torch.nn.functional as F
 
-    from strategies.generation import _own_mask, shared_prefix_attention
+    from strategies.generation import shared_prefix_attention, visible_mask
 
     torch.manual_seed(0)
     rows, heads, kv_heads, dim, prefix, own, queries = 3, 6, 2, 8, 5, 4, 2
@@ -217,7 +217,7 @@ def test_shared_prefix_attention_is_attention_over_the_concatenation() -> None:
         ]
     )
     own_attention = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]])
-    mask = _own_mask(own_attention, queries)
+    mask = visible_mask(own_attention, queries)
     out, _ = shared_prefix_attention(
         SimpleNamespace(layer_idx=0), query, key, value, mask, scaling=0.3, shared_prefix=shared
     )
