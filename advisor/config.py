@@ -21,7 +21,23 @@ from advisor.errors import ConfigError
 from advisor.fileio import yaml_error
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
-ALL_STRATEGIES = ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch")
+ALL_STRATEGIES = (
+    "prompt",
+    "fewshot",
+    "rag",
+    "sft",
+    "cpt",
+    "sft+rag",
+    "scratch",
+    "supervised",
+    "embed",
+)
+DEFAULT_STRATEGIES: dict[str, tuple[str, ...]] = {
+    "generation": ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch"),
+    "classification": ("prompt", "fewshot", "rag", "sft", "supervised", "embed"),
+}
+"""What a run compares when no strategies are named, by task type: on labels the
+cheap classifiers stand beside the language-model strategies."""
 
 
 @dataclass
@@ -47,7 +63,16 @@ class ModelConfig:
 
 @dataclass
 class GenerationConfig:
-    max_new_tokens: int = field(default=48, metadata={"help": "answer length cap, in tokens"})
+    max_new_tokens: int = field(
+        default=0,
+        metadata={
+            "help": "answer length cap, in tokens (0: from the task, the longest train answer "
+            "plus its end token, at most max_new_tokens_cap)"
+        },
+    )
+    max_new_tokens_cap: int = field(
+        default=256, metadata={"help": "ceiling for the length taken from the task"}
+    )
     batch_size: int = field(
         default=16, metadata={"help": "questions generated together (left padded)"}
     )
@@ -74,6 +99,16 @@ class RagConfig:
         metadata={
             "help": "passages placed in the prompt (1 measured best for a 135M model; raise for larger ones)"
         },
+    )
+    source: str = field(
+        default="auto",
+        metadata={
+            "help": "auto | corpus | examples: what rag retrieves; auto reads the corpus, or on a "
+            "classification task the labeled examples most like the question (kNN few-shot)"
+        },
+    )
+    example_k: int = field(
+        default=4, metadata={"help": "labeled examples retrieved per question (source examples)"}
     )
 
 
@@ -110,7 +145,11 @@ class TrainConfig:
     )
     weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
     max_length: int = field(
-        default=256, metadata={"help": "tokens per sequence (longer ones are cut)"}
+        default=0,
+        metadata={
+            "help": "tokens per sequence, longer ones cut (0: from the task, the longest "
+            "example, at most the model's context)"
+        },
     )
     context_share: float = field(
         default=0.0,
@@ -143,11 +182,44 @@ class ScratchConfig:
 
 
 @dataclass
+class ClassificationConfig:
+    scoring: str = field(
+        default="auto",
+        metadata={
+            "help": "how a generator strategy picks a label: likelihood (every allowed label "
+            "ranked by its log-likelihood after the prompt), generate (free text mapped to a "
+            "label), or auto (likelihood, except generate for strategies trained on the labels)"
+        },
+    )
+
+
+@dataclass
+class SupervisedConfig:
+    c: float = field(default=10.0, metadata={"help": "inverse regularisation of the classifier"})
+    ngram_max: int = field(default=2, metadata={"help": "word n-grams up to this length"})
+    char_ngrams: bool = field(
+        default=True, metadata={"help": "add character 2-5-grams (robust to typos)"}
+    )
+
+
+@dataclass
+class EmbedConfig:
+    embedder: str = field(
+        default="",
+        metadata={"help": "sentence-transformers folder or catalog name (empty: model.embedder)"},
+    )
+    c: float = field(default=10.0, metadata={"help": "inverse regularisation of the classifier"})
+
+
+@dataclass
 class RunConfig:
     task: str = field(default="banking", metadata={"help": "built-in task name or a task folder"})
     strategies: list[str] = field(
-        default_factory=lambda: list(ALL_STRATEGIES),
-        metadata={"help": "which strategies to run: " + ", ".join(ALL_STRATEGIES)},
+        default_factory=list,
+        metadata={
+            "help": "which strategies to run (empty: the task type's defaults): "
+            + ", ".join(ALL_STRATEGIES)
+        },
     )
     profile: str = field(default="standard", metadata={"help": "quick | standard | full"})
     seeds: list[int] = field(
@@ -166,8 +238,13 @@ class RunConfig:
     fewshot: FewshotConfig = field(default_factory=FewshotConfig)
     rag: RagConfig = field(default_factory=RagConfig)
     sft: TrainConfig = field(default_factory=TrainConfig)
-    cpt: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=3.0, lr=3e-4))
+    cpt: TrainConfig = field(
+        default_factory=lambda: TrainConfig(epochs=3.0, lr=3e-4, max_length=256)
+    )
     scratch: ScratchConfig = field(default_factory=ScratchConfig)
+    classification: ClassificationConfig = field(default_factory=ClassificationConfig)
+    supervised: SupervisedConfig = field(default_factory=SupervisedConfig)
+    embed: EmbedConfig = field(default_factory=EmbedConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -327,9 +404,9 @@ def validate(config: RunConfig) -> None:
 
     for name in config.strategies:
         check_strategy_name(name)
-    if not config.strategies:
+    if len(set(config.strategies)) != len(config.strategies):
         raise ConfigError(
-            f"no strategies chosen (available: {', '.join(available_strategies())})",
+            f"a strategy is named twice (available: {', '.join(available_strategies())})",
             field="strategies",
         )
     if config.limit < 0:
@@ -343,12 +420,24 @@ def validate(config: RunConfig) -> None:
         raise ConfigError("one of sentence, paragraph, document", field="rag.chunking")
     if config.rag.top_k < 1 or config.rag.chunk_size < 1:
         raise ConfigError("must be at least 1", field="rag.top_k")
-    if config.generation.max_new_tokens < 1 or config.generation.batch_size < 1:
-        raise ConfigError("must be at least 1", field="generation")
+    if config.generation.max_new_tokens < 0 or config.generation.max_new_tokens_cap < 1:
+        raise ConfigError("must be 0 (from the task) or more", field="generation.max_new_tokens")
+    if config.generation.batch_size < 1:
+        raise ConfigError("must be at least 1", field="generation.batch_size")
+    if config.rag.source not in ("auto", "corpus", "examples"):
+        raise ConfigError("one of auto, corpus, examples", field="rag.source")
+    if config.rag.example_k < 1:
+        raise ConfigError("must be at least 1", field="rag.example_k")
+    if config.classification.scoring not in ("auto", "likelihood", "generate"):
+        raise ConfigError("one of auto, likelihood, generate", field="classification.scoring")
+    if config.supervised.c <= 0 or config.embed.c <= 0 or config.supervised.ngram_max < 1:
+        raise ConfigError("c and ngram_max must be positive", field="supervised")
     if config.model.dtype not in ("auto", "float32", "bfloat16"):
         raise ConfigError("one of auto, float32, bfloat16", field="model.dtype")
     for section in ("sft", "cpt"):
         train: TrainConfig = getattr(config, section)
+        if train.max_length < 0:
+            raise ConfigError("must be 0 (from the task) or more", field=f"{section}.max_length")
         if train.epochs <= 0 or train.batch_size < 1 or train.lr <= 0 or train.lora.r < 1:
             raise ConfigError("epochs, batch_size, lr and lora.r must be positive", field=section)
         if not 0 <= train.warmup_ratio < 1:

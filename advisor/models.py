@@ -382,6 +382,22 @@ class ModelProvider:
             return fresh, self._generator[1]
         return load_generator(self.resolved, self.device, self.on_start)
 
+    def context_length(self) -> int:
+        """The generator's context window in tokens (`max_position_embeddings`)."""
+        if self._generator is not None:
+            config = self._generator[0].config
+        else:
+            from transformers import AutoConfig
+
+            resolved = self.resolved
+            folder = (
+                ensure_converted(resolved.path, self.on_start)
+                if resolved.is_gguf
+                else resolved.path
+            )
+            config = AutoConfig.from_pretrained(folder)
+        return int(getattr(config, "max_position_embeddings", 0) or 2048)
+
     def tokenizer(self) -> Any:
         return (
             self.generator()[1]

@@ -11,8 +11,15 @@ An optional second corpus (`drift.corpus` in task.yaml, e.g. `corpus_v2/`) is th
 knowledge *after* a change: retrieval reads it at test time, while anything trained
 was trained on the first corpus and train.jsonl.
 
+A `classification` task (`type: classification`, with its `labels`) has a label
+as every reference and every train answer; its corpus is optional, and its test
+items need no `facts` or `kind` (`seen` by default). A generation task's corpus
+is optional too when task.yaml does not name one: strategies that need it are
+then skipped with the reason.
+
 Every problem is reported as a `TaskError` naming the file, line and field, and
-loading never writes anything.
+loading never writes anything. `load_task` stops at the first problem;
+`check_task` collects every one (what `advisor tasks validate` reports).
 """
 
 from __future__ import annotations
@@ -27,11 +34,15 @@ from typing import Any
 import yaml
 
 from advisor.errors import TaskError
-from advisor.fileio import read_jsonl, yaml_error
+from advisor.fileio import parse_jsonl_line, read_jsonl_lines, yaml_error
 
 KINDS = ("seen", "unseen", "style", "out_of_scope", "drift")
 ROLES = ("system", "user", "assistant")
 TASK_TYPES = ("generation", "classification")
+SCORES = ("facts", "token_f1", "embedding_similarity")
+"""What a generation task's primary `score` is: fact recall (the default, for
+tasks whose items list their facts), or, for imported question-answer data with
+no facts, token F1 or embedding similarity to the reference."""
 BUILTIN_TASKS_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "tasks"
 CORPUS_SUFFIXES = (".md", ".txt")
 
@@ -66,8 +77,14 @@ class TaskSpec:
     decline_patterns: tuple[str, ...] = ()
     metrics: tuple[str, ...] = ()
     corpus_dir: str = "corpus"
+    corpus_required: bool = True  # task.yaml names its corpus folder: it must exist
     drift_corpus_dir: str | None = None
     drift_note: str = ""
+    score: str = "facts"
+
+    @property
+    def is_classification(self) -> bool:
+        return self.type == "classification"
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,10 @@ class Task:
         """The knowledge as it is at test time (v2 when the task has drift)."""
         return self.corpus_v2 if self.corpus_v2 is not None else self.corpus
 
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.spec.labels
+
     def content_hashes(self) -> dict[str, str]:
         """sha256 of every file that defines the task, keyed by relative path."""
         hashes = {}
@@ -156,12 +177,26 @@ def _task_files(root: Path, spec: TaskSpec) -> Iterator[Path]:
     yield root / "train.jsonl"
     yield root / "test.jsonl"
     for folder in (spec.corpus_dir, spec.drift_corpus_dir):
-        if folder:
+        if folder and (root / folder).is_dir():
             yield from _corpus_paths(root / folder)
 
 
 def _corpus_paths(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in CORPUS_SUFFIXES)
+
+
+class Problems:
+    """Where loading puts each problem it finds: raised at once (`load_task`),
+    or collected so that every one is reported (`check_task`)."""
+
+    def __init__(self, collect: bool) -> None:
+        self.collect = collect
+        self.errors: list[TaskError] = []
+
+    def add(self, error: TaskError) -> None:
+        if not self.collect:
+            raise error
+        self.errors.append(error)
 
 
 # ---------------------------------------------------------------- discovery
@@ -200,18 +235,51 @@ def resolve_task_dir(name_or_path: str | Path) -> Path:
 
 def load_task(name_or_path: str | Path, *, allow_leakage: bool = False) -> Task:
     """Load and validate a task folder. Raises `TaskError` on the first problem."""
-    root = resolve_task_dir(name_or_path)
-    spec = _load_spec(root / "task.yaml")
-    corpus = _load_corpus(root / spec.corpus_dir, field_name="corpus")
+    task = _load(resolve_task_dir(name_or_path), allow_leakage, Problems(collect=False))
+    assert task is not None  # strict loading raises instead
+    return task
+
+
+def check_task(
+    name_or_path: str | Path, *, allow_leakage: bool = False
+) -> tuple[Task | None, list[TaskError]]:
+    """Every problem of a task folder, not only the first, and the task when it loads.
+
+    The task is None when task.yaml itself cannot be read (nothing else can be
+    checked without it) or when any problem was found.
+    """
+    problems = Problems(collect=True)
+    try:
+        root = resolve_task_dir(name_or_path)
+    except TaskError as error:
+        return None, [error]
+    task = _load(root, allow_leakage, problems)
+    return (task if not problems.errors else None), problems.errors
+
+
+def _load(root: Path, allow_leakage: bool, problems: Problems) -> Task | None:
+    try:
+        spec = _load_spec(root / "task.yaml")
+    except TaskError as error:
+        problems.add(error)
+        return None
+    corpus = _load_corpus(
+        root / spec.corpus_dir,
+        field_name="corpus",
+        problems=problems,
+        required=spec.corpus_required,
+    )
     corpus_v2 = (
-        _load_corpus(root / spec.drift_corpus_dir, field_name="drift.corpus")
+        _load_corpus(root / spec.drift_corpus_dir, field_name="drift.corpus", problems=problems)
         if spec.drift_corpus_dir
         else None
     )
-    train = _load_train(root / "train.jsonl")
-    test = _load_test(root / "test.jsonl", spec)
+    train = _load_train(root / "train.jsonl", spec, problems)
+    test = _load_test(root / "test.jsonl", spec, problems)
     if not allow_leakage:
-        _check_leakage(root, train, test)
+        _check_leakage(root, train, test, problems)
+    if problems.errors:
+        return None
     return Task(spec=spec, root=root, corpus=corpus, train=train, test=test, corpus_v2=corpus_v2)
 
 
@@ -257,6 +325,8 @@ def _load_spec(path: Path) -> TaskSpec:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, TaskError) from None
+    except UnicodeDecodeError as exc:
+        raise TaskError(f"not UTF-8 text ({exc.reason})", file=path) from None
     if not isinstance(data, dict):
         raise TaskError("expected a mapping of fields", file=path)
     name = _require(data, "name", str, path)
@@ -302,9 +372,17 @@ def _load_spec(path: Path) -> TaskSpec:
     drift = data.get("drift") or {}
     if not isinstance(drift, dict):
         raise TaskError("expected a mapping with 'corpus'", file=path, field="drift")
-    corpus_dir = data.get("corpus", "corpus")
+    corpus_dir = data.get("corpus") or "corpus"
     if not isinstance(corpus_dir, str):
         raise TaskError("expected a folder name", file=path, field="corpus")
+    score = data.get("score", "facts")
+    if task_type == "classification":
+        score = "label"
+    elif score not in SCORES:
+        raise TaskError(f"one of {', '.join(SCORES)}", file=path, field="score")
+    if len(set(labels)) != len(labels):
+        twice = sorted({label for label in labels if labels.count(label) > 1})
+        raise TaskError(f"listed twice: {', '.join(twice)}", file=path, field="labels")
     return TaskSpec(
         name=name,
         version=version,
@@ -317,30 +395,45 @@ def _load_spec(path: Path) -> TaskSpec:
         decline_patterns=decline_patterns,
         metrics=_str_list(data, "metrics", path),
         corpus_dir=corpus_dir,
+        corpus_required=bool(data.get("corpus")),
         drift_corpus_dir=drift.get("corpus"),
         drift_note=str(drift.get("note", "")).strip(),
+        score=score,
     )
 
 
-def _load_corpus(folder: Path, *, field_name: str) -> tuple[Document, ...]:
+def _load_corpus(
+    folder: Path, *, field_name: str, problems: Problems, required: bool = True
+) -> tuple[Document, ...]:
+    """The documents of a corpus folder; an absent optional corpus is empty."""
     if not folder.is_dir():
-        raise TaskError("corpus folder not found", file=folder, field=field_name)
+        if folder.exists():
+            problems.add(TaskError("expected a folder of documents", file=folder, field=field_name))
+        elif required:
+            problems.add(TaskError("corpus folder not found", file=folder, field=field_name))
+        return ()
     docs = []
     for path in _corpus_paths(folder):
-        text = path.read_text(encoding="utf-8").strip()
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except UnicodeDecodeError as exc:
+            problems.add(TaskError(f"not UTF-8 text ({exc.reason})", file=path))
+            continue
         if not text:
-            raise TaskError("document is empty", file=path)
+            problems.add(TaskError("document is empty", file=path))
+            continue
         first = text.splitlines()[0].lstrip("# ").strip()
         docs.append(Document(doc_id=path.relative_to(folder).as_posix(), title=first, text=text))
-    if not docs:
-        raise TaskError(
-            f"no documents ({' or '.join(CORPUS_SUFFIXES)} files)", file=folder, field=field_name
+    if not docs and not problems.errors:
+        problems.add(
+            TaskError(
+                f"no documents ({' or '.join(CORPUS_SUFFIXES)} files)",
+                file=folder,
+                field=field_name,
+                hint="add documents, or remove the folder (a corpus is optional)",
+            )
         )
     return tuple(docs)
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    return read_jsonl(path, TaskError)
 
 
 def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainExample:
@@ -400,61 +493,112 @@ def parse_train_record(record: dict[str, Any], path: Path, line: int) -> TrainEx
     )
 
 
-def _load_train(path: Path) -> tuple[TrainExample, ...]:
-    return tuple(parse_train_record(record, path, line) for line, record in _read_jsonl(path))
+def _records(path: Path, problems: Problems) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's records; a broken line is a problem and the reading goes on
+    (a missing, empty or undecodable file stops it)."""
+    try:
+        lines = read_jsonl_lines(path, TaskError)
+    except TaskError as error:
+        problems.add(error)
+        return
+    for number, raw in lines:
+        try:
+            yield number, parse_jsonl_line(raw, path, number, TaskError)
+        except TaskError as error:
+            problems.add(error)
 
 
-def _load_test(path: Path, spec: TaskSpec) -> tuple[TestItem, ...]:
+def _load_train(path: Path, spec: TaskSpec, problems: Problems) -> tuple[TrainExample, ...]:
+    examples = []
+    for line, record in _records(path, problems):
+        try:
+            example = parse_train_record(record, path, line)
+        except TaskError as error:
+            problems.add(error)
+            continue
+        if spec.is_classification and example.answer.strip() not in spec.labels:
+            problems.add(
+                TaskError(
+                    f"answer '{_clip(example.answer)}' is not one of the task's labels",
+                    file=path,
+                    line=line,
+                    field="answer",
+                    hint="a classification task's answers are its labels, listed in task.yaml",
+                )
+            )
+            continue
+        examples.append(example)
+    return tuple(examples)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _load_test(path: Path, spec: TaskSpec, problems: Problems) -> tuple[TestItem, ...]:
     items = []
     first_line: dict[str, int] = {}
-    for line, record in _read_jsonl(path):
-        item_id = _require(record, "id", (str, int), path, line)
-        item_id = str(item_id)
-        if item_id in first_line:
-            raise TaskError(
-                f"duplicate id '{item_id}' (first on line {first_line[item_id]})",
-                file=path,
-                line=line,
-                field="id",
+    for line, record in _records(path, problems):
+        try:
+            item = _parse_test_record(record, path, line, spec)
+        except TaskError as error:
+            problems.add(error)
+            continue
+        if item.id in first_line:
+            problems.add(
+                TaskError(
+                    f"duplicate id '{item.id}' (first on line {first_line[item.id]})",
+                    file=path,
+                    line=line,
+                    field="id",
+                )
             )
-        first_line[item_id] = line
-        question = _require(record, "question", str, path, line)
-        reference = _require(record, "reference", str, path, line)
-        kind = _require(record, "kind", str, path, line)
-        if kind not in KINDS:
-            raise TaskError(
-                f"unknown kind '{kind}' (one of {', '.join(KINDS)})",
-                file=path,
-                line=line,
-                field="kind",
-            )
-        if "facts" not in record:
-            raise TaskError("missing required field", file=path, line=line, field="facts")
-        facts = _str_list(record, "facts", path, line)
-        if kind != "out_of_scope" and not facts and spec.type == "generation" and kind != "style":
-            raise TaskError(
-                f"a '{kind}' item needs at least one fact", file=path, line=line, field="facts"
-            )
-        if spec.type == "classification" and reference not in spec.labels:
-            raise TaskError(
-                f"reference '{reference}' is not one of the task's labels",
-                file=path,
-                line=line,
-                field="reference",
-            )
-        items.append(
-            TestItem(
-                id=item_id,
-                question=question,
-                reference=reference,
-                facts=facts,
-                kind=kind,
-                line=line,
-                stale_facts=_str_list(record, "stale_facts", path, line),
-                topic=str(record.get("topic", "")),
-            )
-        )
+            continue
+        first_line[item.id] = line
+        items.append(item)
     return tuple(items)
+
+
+def _parse_test_record(record: dict[str, Any], path: Path, line: int, spec: TaskSpec) -> TestItem:
+    item_id = str(_require(record, "id", (str, int), path, line))
+    question = _require(record, "question", str, path, line)
+    reference = _require(record, "reference", str, path, line)
+    if spec.is_classification:
+        kind = record.get("kind", "seen")
+        if not isinstance(kind, str):
+            raise TaskError("expected str", file=path, line=line, field="kind")
+    else:
+        kind = _require(record, "kind", str, path, line)
+    if kind not in KINDS:
+        raise TaskError(
+            f"unknown kind '{kind}' (one of {', '.join(KINDS)})", file=path, line=line, field="kind"
+        )
+    if "facts" not in record and not (spec.is_classification or spec.score != "facts"):
+        raise TaskError("missing required field", file=path, line=line, field="facts")
+    facts = _str_list(record, "facts", path, line)
+    needs_facts = spec.type == "generation" and spec.score == "facts"
+    if needs_facts and kind not in ("out_of_scope", "style") and not facts:
+        raise TaskError(
+            f"a '{kind}' item needs at least one fact", file=path, line=line, field="facts"
+        )
+    if spec.is_classification and reference not in spec.labels:
+        raise TaskError(
+            f"reference '{reference}' is not one of the task's labels",
+            file=path,
+            line=line,
+            field="reference",
+        )
+    return TestItem(
+        id=item_id,
+        question=question,
+        reference=reference,
+        facts=facts,
+        kind=kind,
+        line=line,
+        stale_facts=_str_list(record, "stale_facts", path, line),
+        topic=str(record.get("topic", "")),
+    )
 
 
 def normalise_question(text: str) -> str:
@@ -462,16 +606,22 @@ def normalise_question(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
-def _check_leakage(root: Path, train: tuple[TrainExample, ...], test: tuple[TestItem, ...]) -> None:
-    seen = {normalise_question(example.question): example.line for example in train}
+def _check_leakage(
+    root: Path, train: tuple[TrainExample, ...], test: tuple[TestItem, ...], problems: Problems
+) -> None:
+    seen: dict[str, int] = {}
+    for example in train:
+        seen.setdefault(normalise_question(example.question), example.line)
     for item in test:
         train_line = seen.get(normalise_question(item.question))
         if train_line is not None:
-            raise TaskError(
-                f"test item '{item.id}' asks the same question as train.jsonl line {train_line}: "
-                "leakage would inflate fine-tuning scores",
-                file=root / "test.jsonl",
-                line=item.line,
-                field="question",
-                hint="reword or remove one of them, or pass --allow-leakage to measure it anyway",
+            problems.add(
+                TaskError(
+                    f"test item '{item.id}' asks the same question as train.jsonl line {train_line}: "
+                    "leakage would inflate fine-tuning scores",
+                    file=root / "test.jsonl",
+                    line=item.line,
+                    field="question",
+                    hint="reword or remove one of them, or pass --allow-leakage to measure it anyway",
+                )
             )

@@ -60,6 +60,12 @@ class UnitResult:
     prepare: dict[str, Any]
     answer_time_s: float
     peak_memory_mb: float
+    status: str = "scored"  # scored | skipped | failed
+    reason: str = ""  # why it was skipped, or the error it failed with
+
+    @property
+    def scored(self) -> bool:
+        return self.status == "scored"
 
 
 @dataclass
@@ -158,6 +164,23 @@ def append_answers(run_dir: Path, records: Sequence[dict[str, Any]]) -> None:
         handle.flush()
 
 
+def _error_text(exc: BaseException) -> str:
+    """One line for the results table: the user-facing message, or the exception."""
+    if isinstance(exc, AdvisorError):
+        return str(exc).splitlines()[0]
+    text = " ".join(str(exc).split()) or "(no message)"
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def _write_error(folder: Path, exc: BaseException) -> None:
+    """The full traceback of a failed strategy, beside its other files."""
+    import traceback
+
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    (folder / "error.log").write_text(text, encoding="utf-8")
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -188,12 +211,15 @@ class Harness:
     def _setup(self) -> None:
         from advisor.models import ModelProvider, model_fingerprint
         from advisor.runtime import pick_device
+        from benchmarks.limits import measure_lengths, resolve_limits
         from benchmarks.metrics import known_figures
+        from strategies.registry import default_strategies
 
         self.task: Task = load_task(self.config.task, allow_leakage=self.config.allow_leakage)
         self.items = list(
             self.task.test[: self.config.limit] if self.config.limit else self.task.test
         )
+        self.strategies = list(self.config.strategies) or default_strategies(self.task.spec.type)
         self.device = self._device or pick_device(
             self.config.model.device, self.config.model.dtype, self.config.model.threads
         )
@@ -223,6 +249,9 @@ class Harness:
         ]
         self.known = known_figures(texts)
         self._reference_vectors: dict[str, Any] = {}
+        lengths = measure_lengths(self.task, self.models.tokenizer()) if self.task.train else None
+        # what the strategies run with: lengths "from the task" (0) made concrete
+        self.run_config, self.derived_limits = resolve_limits(self.config, lengths)
 
     def _open_run_dir(self) -> tuple[Path, bool]:
         config = self.config.to_dict()
@@ -251,16 +280,18 @@ class Harness:
             model=self.model_info,
             device=self.device.to_dict(),
         )
+        manifest["strategies"] = self.strategies
+        manifest["derived_limits"] = self.derived_limits
         mf.write_json_atomic(run_dir / mf.MANIFEST, manifest)
         mf.write_config(run_dir, config)
         return run_dir, False
 
     def units(self) -> list[Unit]:
-        units = [Unit(name, seed) for seed in self.config.seeds for name in self.config.strategies]
+        units = [Unit(name, seed) for seed in self.config.seeds for name in self.strategies]
         if self.config.train_sizes:
             for seed in self.config.seeds:
                 for size in self.config.train_sizes:
-                    if size != "all" or "sft" not in self.config.strategies:
+                    if size != "all" or "sft" not in self.strategies:
                         units.append(Unit("sft", seed, size))
         return units
 
@@ -273,9 +304,19 @@ class Harness:
             self.log(f"resuming the unfinished run {self.run_dir}")
         done = read_answers(self.run_dir)
         results = [self._run_unit(unit, done) for unit in self.units()]
+        if not any(r.scored for r in results):
+            raise AdvisorError(
+                "no strategy could be scored on this task: "
+                + "; ".join(f"{r.unit.key}: {r.status} — {r.reason}" for r in results),
+                hint="see the reasons above; `advisor tasks validate` shows what the task holds",
+            )
         scores = self._write_scores(results)
         manifest = mf.read_manifest(self.run_dir) or {}
-        manifest.update({"status": "complete", "finished": mf.now_iso()})
+        failed = [r.unit.key for r in results if r.status == "failed"]
+        # a run with a failed strategy stays resumable: the same command retries it
+        manifest.update({"status": "failed" if failed else "complete", "finished": mf.now_iso()})
+        if failed:
+            manifest["failed_units"] = failed
         mf.write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
         return RunOutcome(self.run_dir, resumed, scores, results)
 
@@ -288,7 +329,7 @@ class Harness:
             self._shared: dict[str, Any] = {}
         return StrategyContext(
             task=self.task,
-            config=self.config,
+            config=self.run_config,
             models=self.models,
             device=self.device,
             seed=unit.seed,
@@ -308,6 +349,29 @@ class Harness:
         return get_strategy_class(unit.strategy)(train_limit=limit)
 
     def _run_unit(self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]) -> UnitResult:
+        """Prepare and answer one unit; a strategy that cannot run on this task is
+        skipped with its reason, one that fails is reported with its error, and
+        neither stops the run."""
+        from strategies.protocol import unmet_need
+        from strategies.registry import strategy_needs
+
+        reason = unmet_need(strategy_needs(unit.strategy), self.task)
+        if reason is not None:
+            self.log(f"{unit.key}: skipped — {reason}")
+            return UnitResult(unit, [], {}, 0.0, 0.0, status="skipped", reason=reason)
+        try:
+            return self._prepare_and_answer(unit, done)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # one strategy failing never stops the others
+            message = _error_text(exc)
+            self.log(f"{unit.key}: failed — {message}")
+            _write_error(self.run_dir / "strategies" / unit.key, exc)
+            return UnitResult(unit, [], {}, 0.0, 0.0, status="failed", reason=message)
+
+    def _prepare_and_answer(
+        self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]
+    ) -> UnitResult:
         from advisor.runtime import set_seed
 
         prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
@@ -375,6 +439,7 @@ class Harness:
             "output_tokens": answer.output_tokens,
             "latency_s": round(answer.latency_s, 4),
             "answer_time_share_s": round(time_share_s, 5),
+            "scoring": answer.scoring,
             "citations": [
                 {
                     "doc_id": p.doc_id,
@@ -426,15 +491,18 @@ class Harness:
                 similarity=similarity,
                 passages=passages,
                 labels=self.task.spec.labels,
+                primary=self.task.spec.score,
             )
             rows.append(
                 {
                     "id": item.id,
                     "kind": item.kind,
+                    **({"reference": item.reference} if self.task.spec.is_classification else {}),
                     **scores,
                     "latency_s": record["latency_s"],
                     "prompt_tokens": record["prompt_tokens"],
                     "output_tokens": record["output_tokens"],
+                    "scoring": record.get("scoring", "generate"),
                 }
             )
         return rows
@@ -480,18 +548,34 @@ def _over_seeds(per_seed: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def summarise(
     task: Task, config: RunConfig, results: list[UnitResult], device, prices: dict[str, float]
 ) -> dict[str, Any]:
+    """scores.json: per strategy, metrics over items and seeds, cost; the learning
+    curve; and the strategies that were skipped or failed, with why."""
     from benchmarks.metrics import aggregate
 
     hourly = prices["gpu_hour_usd"] if device.is_cuda else prices["cpu_hour_usd"]
+    labels = task.spec.labels if task.spec.is_classification else ()
     strategies: dict[str, Any] = {}
+    not_scored: dict[str, Any] = {}
     curve: dict[str, Any] = {}
-    for name in dict.fromkeys(r.unit.strategy for r in results if r.unit.train_size is None):
-        units = [r for r in results if r.unit.strategy == name and r.unit.train_size is None]
-        strategies[name] = _strategy_entry(units, hourly, aggregate)
+    main = [r for r in results if r.unit.train_size is None]
+    for name in dict.fromkeys(r.unit.strategy for r in main):
+        units = [r for r in main if r.unit.strategy == name]
+        scored = [r for r in units if r.scored]
+        if scored:
+            strategies[name] = _strategy_entry(scored, hourly, aggregate, labels)
+        for unit in units:
+            if not unit.scored and name not in not_scored:
+                not_scored[name] = {
+                    "status": unit.status,
+                    "reason": unit.reason,
+                    "seeds": [u.unit.seed for u in units if not u.scored],
+                }
     sizes = dict.fromkeys(r.unit.train_size for r in results if r.unit.train_size is not None)
     for size in sizes:
-        units = [r for r in results if r.unit.train_size == size]
-        entry = _strategy_entry(units, hourly, aggregate)
+        units = [r for r in results if r.unit.train_size == size and r.scored]
+        if not units:
+            continue
+        entry = _strategy_entry(units, hourly, aggregate, labels)
         entry["train_examples"] = units[0].prepare["details"].get("train_examples")
         curve.setdefault("sft", {})[size] = entry
     if curve and "sft" in strategies and "all" not in curve["sft"]:
@@ -500,15 +584,31 @@ def summarise(
         "schema": SCHEMA_VERSION,
         "task": task.name,
         "task_version": task.spec.version,
+        "task_type": task.spec.type,
         "primary_metric": "score",
+        "score_means": _score_meaning(task),
         "seeds": list(config.seeds),
         "device": device.to_dict(),
         "strategies": strategies,
+        "not_scored": not_scored,
         "learning_curve": curve,
     }
 
 
-def _strategy_entry(units: list[UnitResult], hourly: float, aggregate) -> dict[str, Any]:
+def _score_meaning(task: Task) -> str:
+    """What `score` is on this task, in words (the tables' caption)."""
+    if task.spec.is_classification:
+        return "accuracy: the share of items whose answer is the reference label"
+    if task.spec.score == "token_f1":
+        return "token F1 with the reference answer (declining, on out-of-scope items)"
+    if task.spec.score == "embedding_similarity":
+        return "embedding similarity to the reference (declining, on out-of-scope items)"
+    return "fact recall (seen, unseen, drift), style + facts (style), declining (out of scope)"
+
+
+def _strategy_entry(
+    units: list[UnitResult], hourly: float, aggregate, labels: Sequence[str] = ()
+) -> dict[str, Any]:
     per_seed = [aggregate(u.rows) for u in units]
     kinds = sorted({k for entry in per_seed for k in entry.get("by_kind", {})})
     n_items = len(units[0].rows)
@@ -518,21 +618,45 @@ def _strategy_entry(units: list[UnitResult], hourly: float, aggregate) -> dict[s
         "answer_time_s": _stat([u.answer_time_s for u in units])["mean"],
         "peak_memory_mb": round(max(u.peak_memory_mb for u in units), 1),
     }
-    overall = _over_seeds([entry["overall"] for entry in per_seed])
+    overall_per_seed = [entry["overall"] for entry in per_seed]
+    classification = None
+    if labels:
+        from benchmarks.metrics import classification_summary
+
+        summaries = [
+            classification_summary(
+                [r["reference"] for r in u.rows], [r["predicted"] for r in u.rows], labels
+            )
+            for u in units
+        ]
+        for entry, summary in zip(overall_per_seed, summaries, strict=True):
+            entry["macro_f1"] = summary["macro_f1"]
+        classification = summaries[0] | {"seeds_shown": [units[0].unit.seed]}
+    overall = _over_seeds(overall_per_seed)
     for key in ("latency_s", "prompt_tokens", "output_tokens"):
         if key in overall:
             cost[key] = overall[key]["mean"]
     per_query_s = cost["answer_time_s"] / max(n_items, 1)
     cost["cost_per_1k_queries_usd"] = round(per_query_s * 1000 * hourly / 3600, 5)
     cost["train_cost_usd"] = round(cost["train_time_s"] * hourly / 3600, 5)
-    return {
+    entry = {
         "n_items": n_items,
         "seeds": [u.unit.seed for u in units],
+        "scoring": _scoring(units),
         "overall": overall,
         "by_kind": {k: _over_seeds([e["by_kind"].get(k, {}) for e in per_seed]) for k in kinds},
         "cost": cost,
         "prepare": units[0].prepare["details"],
     }
+    if classification is not None:
+        entry["classification"] = classification
+    return entry
+
+
+def _scoring(units: list[UnitResult]) -> str:
+    """How the strategy's answers were produced (generate / likelihood / classifier)."""
+    seen = dict.fromkeys(row.get("scoring", "generate") for u in units for row in u.rows)
+    return "+".join(seen) or "generate"
 
 
 def write_scores_csv(path: Path, scores: dict[str, Any]) -> None:

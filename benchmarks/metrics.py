@@ -641,26 +641,117 @@ def is_decline(answer: str, patterns: Sequence[str]) -> bool:
 def labels_in(answer: str, labels: Sequence[str]) -> set[str]:
     """The labels an answer names, as whole words; a label inside a longer
     named label ("card" in "credit card") does not count on its own."""
+    return {label for label, _ in _named_labels(answer, labels)}
+
+
+def _label_forms(label: str) -> set[str]:
+    """How a label may be written: as it is, and with its `_` / `-` as spaces."""
+    folded = fold(label)
+    return {folded, " ".join(re.split(r"[_\-\s]+", folded)).strip()} - {""}
+
+
+def _named_labels(answer: str, labels: Sequence[str]) -> list[tuple[str, int]]:
+    """(label, where it starts) for every label the answer names as a whole
+    phrase, a label inside a longer named one left out; in reading order."""
     folded = fold(answer)
-    spans: dict[str, list[tuple[int, int]]] = {}
+    spans: list[tuple[str, int, int]] = []
     for label in labels:
-        pattern = _phrase_pattern(label)
-        spans[label] = [m.span() for m in pattern.finditer(folded)] if pattern else []
-    every = [(label, span) for label, found in spans.items() for span in found]
-    named = set()
-    for label, (start, end) in every:
-        inside_longer = any(
+        for form in _label_forms(label):
+            pattern = _phrase_pattern(form)
+            if pattern is not None:
+                spans += [(label, m.start(), m.end()) for m in pattern.finditer(folded)]
+    named = [
+        (label, start)
+        for label, start, end in spans
+        if not any(
             other != label and s <= start and end <= e and (e - s) > (end - start)
-            for other, (s, e) in every
+            for other, s, e in spans
         )
-        if not inside_longer:
-            named.add(label)
-    return named
+    ]
+    return sorted(set(named), key=lambda pair: (pair[1], -len(pair[0])))
+
+
+_ANSWER_PREFIX = re.compile(
+    r"^\s*(?:the\s+)?(?:label|intent|category|class|answer)\s*(?:is)?\s*[:=-]?\s*", re.I
+)
+FUZZY_LABEL_CUTOFF = 0.85
+
+
+def map_to_label(answer: str, labels: Sequence[str]) -> str | None:
+    """The allowed label a free-text answer gives, or None when it names none.
+
+    In order: the answer (its first line, without a "Label:" prefix, quotes or
+    final punctuation) *is* a label, written as listed or with spaces for `_`;
+    else its first line is a near spelling of one label (difflib ratio ≥ 0.85:
+    "card arival"); else the one label it names as a whole phrase ("It's
+    card_arrival, since ..." → card_arrival). An answer that names no label, or
+    hedges between two, is counted wrong and reported as unmapped, never guessed.
+    """
+    import difflib
+
+    lines = [line for line in (answer or "").strip().splitlines() if line.strip()]
+    if not lines or not labels:
+        return None
+    head = _ANSWER_PREFIX.sub("", lines[0]).strip().strip("\"'`*.!,;: ").strip()
+    forms = {form: label for label in labels for form in _label_forms(label)}
+    for candidate in (fold(head), " ".join(re.split(r"[_\-\s]+", fold(head))).strip()):
+        if candidate in forms:
+            return forms[candidate]
+    close = difflib.get_close_matches(fold(head), list(forms), n=1, cutoff=FUZZY_LABEL_CUTOFF)
+    if close:
+        return forms[close[0]]
+    named = {label for label, _ in _named_labels(answer, labels)}
+    return named.pop() if len(named) == 1 else None  # naming two labels is hedging
 
 
 def label_score(answer: str, reference: str, labels: Sequence[str]) -> float:
-    """1.0 when the answer names the reference label and no other label."""
-    return 1.0 if labels_in(answer, labels) == {reference} else 0.0
+    """1.0 when the answer maps to the reference label (`map_to_label`)."""
+    return 1.0 if map_to_label(answer, labels) == reference else 0.0
+
+
+NO_LABEL = "(no label)"
+"""What an answer that names no allowed label is counted as."""
+
+
+def classification_summary(
+    references: Sequence[str], predictions: Sequence[str | None], labels: Sequence[str]
+) -> dict:
+    """Accuracy, macro-F1, per-label precision / recall and the most-confused pairs
+    (scikit-learn's metrics). An unmapped answer (None) is wrong for every label.
+
+    Macro-F1 averages over the labels that occur among the references: a label
+    the test set never asks about has no recall to measure.
+    """
+    from collections import Counter
+
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+    predicted = [p if p is not None else NO_LABEL for p in predictions]
+    present = [label for label in labels if label in set(references)] or sorted(set(references))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        references, predicted, labels=present, zero_division=0
+    )
+    confused = Counter((r, p) for r, p in zip(references, predicted, strict=True) if r != p)
+    return {
+        "accuracy": float(accuracy_score(references, predicted)),
+        "macro_f1": float(
+            f1_score(references, predicted, labels=present, average="macro", zero_division=0)
+        ),
+        "unmapped": sum(p == NO_LABEL for p in predicted) / max(len(predicted), 1),
+        "per_label": {
+            label: {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(n),
+            }
+            for label, p, r, f, n in zip(present, precision, recall, f1, support, strict=True)
+        },
+        "confused": [
+            {"reference": r, "predicted": p, "count": n}
+            for (r, p), n in sorted(confused.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        ],
+    }
 
 
 # ---------------------------------------------------------------- hallucinated figures
@@ -748,8 +839,14 @@ def score_item(
     similarity: float | None = None,
     passages: Sequence[str] | None = None,
     labels: Sequence[str] = (),
-) -> dict[str, float | None]:
+    primary: str = "facts",
+) -> dict[str, object]:
     """Every per-item metric for one answer, None where it does not apply.
+
+    `labels` (a classification task): the score is 1 when the answer maps to
+    the reference label, and `predicted` is the label it maps to (None: none).
+    `primary` (a generation task's `score` in task.yaml): fact recall by
+    default, or token F1 / embedding similarity for tasks without facts.
 
     Figures in the item's own question, reference and facts count as known, so
     an answer repeating "Q10,000" from the question is not inventing it.
@@ -764,9 +861,15 @@ def score_item(
     in_scope = item.kind != "out_of_scope"
 
     exact = (1.0 if all(found) else 0.0) if found else None
+    predicted = None
     if labels:  # a classification task: the reference is a label
-        score = label_score(answer, item.reference, labels)
+        predicted = map_to_label(answer, labels)
+        score = 1.0 if predicted == item.reference else 0.0
         exact = score if exact is None else exact
+    elif primary == "token_f1":
+        score = token_f1(answer, item.reference) if item.kind != "out_of_scope" else float(declined)
+    elif primary == "embedding_similarity":
+        score = similarity if item.kind != "out_of_scope" else float(declined)
     else:
         score = _primary_score(item.kind, recall, style_value, declined)
 
@@ -778,7 +881,7 @@ def score_item(
     if item.kind == "drift" and item.stale_facts:
         stale = 1.0 if any(_present(f, quantities, folded) for f in item.stale_facts) else 0.0
 
-    return {
+    result: dict[str, object] = {
         "score": score,
         "fact_recall": recall,
         "exact": exact,
@@ -792,9 +895,13 @@ def score_item(
         "stale": stale,
         "retrieval_recall": None if passages is None else retrieval_recall(item.facts, passages),
     }
+    if labels:
+        result["predicted"] = predicted
+        result["unmapped"] = float(predicted is None)
+    return result
 
 
-NON_METRIC_KEYS = frozenset({"id", "kind", "seed", "line", "n", "topic"})
+NON_METRIC_KEYS = frozenset({"id", "kind", "seed", "line", "n", "topic", "predicted"})
 
 
 def _numeric(value: object) -> float | None:

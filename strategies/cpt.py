@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from strategies.prompting import answers_from, chat, generate_answers
-from strategies.protocol import Answer, PrepareReport, StrategyContext
+from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
     corpus_examples,
     examples_digest,
@@ -31,6 +31,7 @@ class CptStrategy:
     """LoRA on the corpus text (LM loss on every token); answers from the weights."""
 
     name = "cpt"
+    needs = Needs(corpus=True)
 
     def __init__(self) -> None:
         self._ctx: StrategyContext | None = None

@@ -35,6 +35,7 @@ class Generation:
     prompt_tokens: int
     output_tokens: int
     latency_s: float  # wall time of the batch this answer was generated in
+    scoring: str = "generate"  # or "likelihood": the most likely allowed label
 
 
 def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:

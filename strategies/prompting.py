@@ -12,18 +12,25 @@ import random
 from collections.abc import Sequence
 
 from advisor.tasks import Task, TrainExample
-from strategies.generation import Message, generate
-from strategies.protocol import Answer, Passage, PrepareReport, StrategyContext
+from strategies.generation import Generation, Message, _caches_keys_and_values, generate
+from strategies.protocol import Answer, Needs, Passage, PrepareReport, StrategyContext
 
 CONTEXT_HEADER = "Facts:"
 CONTEXT_INSTRUCTION = "Using only these facts, answer:"
 
 
 def system_message(task: Task) -> str:
-    """The task's system prompt with its house style appended."""
+    """The task's system prompt with its house style appended; on a classification
+    task, the allowed labels (every strategy is asked for a label the same way)."""
     text = task.spec.system_prompt
     if task.spec.style.description:
         text += f"\n\nAnswer style: {task.spec.style.description}"
+    if task.spec.is_classification:
+        text += (
+            "\n\nReply with exactly one of these labels and nothing else: "
+            + ", ".join(task.spec.labels)
+            + "."
+        )
     return text
 
 
@@ -83,15 +90,53 @@ def answers_from(generations, passages: Sequence[Sequence[Passage]] | None = Non
             g.output_tokens,
             g.latency_s,
             tuple(passages[i]) if passages else (),
+            scoring=g.scoring,
         )
         for i, g in enumerate(generations)
     ]
 
 
-def generate_answers(ctx: StrategyContext, model, tokenizer, conversations: list[list[Message]]):
-    """Generate with the run's generation settings (larger batches on a GPU)."""
+def label_scoring(ctx: StrategyContext, model, *, learns_labels: bool) -> str:
+    """How a generator strategy answers: `generate` (free text), or on a
+    classification task `likelihood` (`classification.scoring`; auto scores the
+    labels by likelihood unless the strategy was trained to write them)."""
+    if not ctx.task.spec.is_classification:
+        return "generate"
+    mode = ctx.config.classification.scoring
+    if mode == "auto":
+        mode = "generate" if learns_labels else "likelihood"
+    if mode == "likelihood" and not _caches_keys_and_values(model):
+        return "generate"  # the from-scratch model: labels are what it learned to write
+    return mode
+
+
+def generate_answers(
+    ctx: StrategyContext,
+    model,
+    tokenizer,
+    conversations: list[list[Message]],
+    *,
+    learns_labels: bool = False,
+):
+    """Answer with the run's generation settings (larger batches on a GPU): greedy
+    text, or on a classification task the most likely label (`label_scoring`)."""
     settings = ctx.config.generation
     batch_size = settings.batch_size * (2 if ctx.device.is_cuda else 1)
+    if label_scoring(ctx, model, learns_labels=learns_labels) == "likelihood":
+        from strategies.labels import rank_labels
+
+        choices = rank_labels(
+            model,
+            tokenizer,
+            conversations,
+            ctx.task.spec.labels,
+            batch_size=batch_size,
+            device=ctx.device.device,
+        )
+        return [
+            Generation(c.label, c.prompt_tokens, 0, c.latency_s, scoring="likelihood")
+            for c in choices
+        ]
     return generate(
         model,
         tokenizer,
@@ -106,6 +151,7 @@ class PromptStrategy:
     """Zero-shot: the base model with the task's system prompt."""
 
     name = "prompt"
+    needs = Needs()
 
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
         self.ctx = ctx
@@ -121,6 +167,7 @@ class FewshotStrategy:
     """k labeled examples from train.jsonl as prior turns of the conversation."""
 
     name = "fewshot"
+    needs = Needs(examples=True)
 
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
         self.ctx = ctx

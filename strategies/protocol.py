@@ -32,13 +32,59 @@ class Passage:
 
 @dataclass
 class Answer:
-    """One generated answer and what producing it cost."""
+    """One answer and what producing it cost.
+
+    `scoring` says how it was produced: `generate` (free text, greedy), or on a
+    classification task `likelihood` (the allowed label the model finds most
+    likely after the prompt) or `classifier` (a label predicted by a classifier
+    that is not a language model).
+    """
 
     text: str
     prompt_tokens: int
     output_tokens: int
     latency_s: float
     passages: tuple[Passage, ...] = ()
+    scoring: str = "generate"
+
+
+TASK_TYPES = ("generation", "classification")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a strategy needs from a task, declared so the harness can check it
+    before the strategy starts and skip it with the reason instead of failing.
+
+    `retrieval`: something to retrieve from — corpus passages, or on a
+    classification task labeled examples (kNN few-shot) when there is no corpus.
+    `learns_labels`: the strategy is trained on the task's answers, so on a
+    classification task it answers by generating its label rather than by
+    having every allowed label scored.
+    """
+
+    task_types: tuple[str, ...] = TASK_TYPES
+    generator: bool = True
+    corpus: bool = False
+    examples: bool = False
+    retrieval: bool = False
+    learns_labels: bool = False
+
+
+def unmet_need(needs: Needs, task: Task) -> str | None:
+    """Why a strategy with these needs cannot run on `task` (None: it can)."""
+    if task.spec.type not in needs.task_types:
+        return f"serves {' and '.join(needs.task_types)} tasks; this one is {task.spec.type}"
+    if needs.corpus and not task.corpus:
+        return "needs a corpus of documents (corpus/ is empty or absent)"
+    if needs.examples and not task.train:
+        return "needs labeled examples (train.jsonl has none)"
+    if needs.retrieval and not task.current_corpus:
+        if not task.spec.is_classification:
+            return "needs a corpus to retrieve from (corpus/ is empty or absent)"
+        if not task.train:
+            return "needs a corpus or labeled examples to retrieve from"
+    return None
 
 
 @dataclass
@@ -85,10 +131,12 @@ class Strategy(Protocol):
 
     `prepare` is called once per task and seed, before any `answer`.
     `answer` takes a batch of questions and returns one `Answer` per question,
-    in order; it must be deterministic for a given preparation.
+    in order; it must be deterministic for a given preparation. `needs` says
+    what the task must offer (`Needs()` when a strategy leaves it out).
     """
 
     name: str
+    needs: Needs
 
     def prepare(self, ctx: StrategyContext) -> PrepareReport: ...
 

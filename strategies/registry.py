@@ -20,6 +20,8 @@ REGISTRY: dict[str, str] = {
     "cpt": "strategies.cpt:CptStrategy",
     "sft+rag": "strategies.sft:SftRagStrategy",
     "scratch": "strategies.scratch:ScratchStrategy",
+    "supervised": "strategies.classifiers:SupervisedStrategy",
+    "embed": "strategies.classifiers:EmbedStrategy",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -30,6 +32,10 @@ DESCRIPTIONS: dict[str, str] = {
     "cpt": "continued pre-training: LoRA on the raw corpus text, answering without retrieval",
     "sft+rag": "the SFT adapter answering with retrieved passages",
     "scratch": "a small transformer trained from random init on the same data",
+    "supervised": "classification only: TF-IDF features and a linear classifier trained on "
+    "the labeled examples alone (supervised learning from scratch)",
+    "embed": "classification only: a linear classifier on frozen sentence embeddings "
+    "(transfer learning without touching the generator)",
 }
 
 
@@ -60,3 +66,17 @@ def get_strategy_class(name: str) -> type:
 def create_strategy(name: str):
     """A fresh instance of the named strategy."""
     return get_strategy_class(name)()
+
+
+def strategy_needs(name: str):
+    """What the named strategy needs from a task (`Needs()` when it does not say)."""
+    from strategies.protocol import Needs
+
+    return getattr(get_strategy_class(name), "needs", Needs())
+
+
+def default_strategies(task_type: str) -> list[str]:
+    """The strategies a run compares on this type of task when none are named."""
+    from advisor.config import DEFAULT_STRATEGIES
+
+    return list(DEFAULT_STRATEGIES.get(task_type, DEFAULT_STRATEGIES["generation"]))

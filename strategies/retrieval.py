@@ -149,14 +149,81 @@ def build_retriever(ctx: StrategyContext) -> Retriever:
     key = ("retriever", corpus_hash(corpus), settings.chunking, settings.chunk_size)
     if key not in ctx.shared:
         chunks = chunk_documents(corpus, settings.chunking, settings.chunk_size)
-        embedder_spec = getattr(ctx.models, "embedder_spec", None)
-        cache_key = (
-            None
-            if embedder_spec in (None, "<in-memory>")
-            else f"{embedder_spec}:{_embedder_id(ctx)}"
-        )
-        ctx.shared[key] = Retriever(chunks, ctx.models.embedder(), cache_key)
+        ctx.shared[key] = Retriever(chunks, ctx.models.embedder(), _cache_key(ctx))
     return ctx.shared[key]
+
+
+def _cache_key(ctx: StrategyContext) -> str | None:
+    """Names the embedder's weights for the embedding cache (None: do not cache)."""
+    embedder_spec = getattr(ctx.models, "embedder_spec", None)
+    if embedder_spec in (None, "<in-memory>"):
+        return None
+    return f"{embedder_spec}:{_embedder_id(ctx)}"
+
+
+def retrieval_source(ctx: StrategyContext) -> str:
+    """What `rag` and `sft+rag` retrieve: corpus passages, or labeled examples.
+
+    `rag.source: auto` reads the corpus, except on a classification task with
+    labeled examples: there the examples most like the question (kNN few-shot)
+    tell a router more than help articles do, and a label task may have no
+    corpus at all.
+    """
+    source = ctx.config.rag.source
+    if source == "auto":
+        classification = ctx.task.spec.is_classification and bool(ctx.task.train)
+        return "examples" if classification or not ctx.task.current_corpus else "corpus"
+    return source
+
+
+def build_example_retriever(ctx: StrategyContext) -> Retriever:
+    """A retriever over the train examples' questions; a passage's `chunk_id` is
+    the example's index in train.jsonl and its `doc_id` names the line."""
+    train = ctx.task.train
+    digest = hashlib.sha256("\0".join(e.question for e in train).encode()).hexdigest()
+    key = ("example-retriever", digest)
+    if key not in ctx.shared:
+        chunks = [Chunk(f"train.jsonl:{e.line}", i, "", e.question) for i, e in enumerate(train)]
+        ctx.shared[key] = Retriever(chunks, ctx.models.embedder(), _cache_key(ctx))
+    return ctx.shared[key]
+
+
+class Grounding:
+    """The conversations `rag` and `sft+rag` ask: each question with what was
+    retrieved for it — corpus passages before the question, or the most similar
+    labeled examples as earlier turns — and the passages as citations."""
+
+    def __init__(self, ctx: StrategyContext) -> None:
+        self.ctx = ctx
+        self.source = retrieval_source(ctx)
+        if self.source == "examples":
+            self.retriever = build_example_retriever(ctx)
+            self.k = ctx.config.rag.example_k
+        else:
+            self.retriever = build_retriever(ctx)
+            self.k = ctx.config.rag.top_k
+
+    def conversations(
+        self, questions: Sequence[str]
+    ) -> tuple[list[list[dict[str, str]]], list[list[Passage]]]:
+        from strategies.prompting import chat, fewshot_chat
+
+        found = self.retriever.search(list(questions), self.k)
+        if self.source == "examples":
+            train = self.ctx.task.train
+            conversations = [
+                fewshot_chat(self.ctx.task, [train[p.chunk_id] for p in reversed(hits)], q)
+                for q, hits in zip(questions, found, strict=True)
+            ]
+        else:
+            conversations = [
+                chat(self.ctx.task, q, context_passages=hits)
+                for q, hits in zip(questions, found, strict=True)
+            ]
+        return conversations, found
+
+    def details(self) -> dict[str, object]:
+        return {"source": self.source, "chunks": len(self.retriever.chunks), "top_k": self.k}
 
 
 def corpus_hash(documents: Sequence[Document]) -> str:

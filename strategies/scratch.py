@@ -33,7 +33,7 @@ from torch import nn
 from advisor.config import ScratchConfig
 from strategies.generation import visible_mask
 from strategies.prompting import answers_from, chat, generate_answers
-from strategies.protocol import Answer, PrepareReport, StrategyContext
+from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
     IGNORE_INDEX,
     Example,
@@ -319,6 +319,7 @@ class ScratchStrategy:
     """A nanoGPT-sized transformer trained from random init on the task's text."""
 
     name = "scratch"
+    needs = Needs(examples=True, learns_labels=True)
 
     def __init__(self) -> None:
         self._ctx: StrategyContext | None = None
@@ -412,4 +413,8 @@ class ScratchStrategy:
         if self._ctx is None:
             raise RuntimeError(f"{self.name}: answer() called before prepare()")
         conversations = [chat(self._ctx.task, question) for question in questions]
-        return answers_from(generate_answers(self._ctx, self.model, self.tokenizer, conversations))
+        return answers_from(
+            generate_answers(
+                self._ctx, self.model, self.tokenizer, conversations, learns_labels=True
+            )
+        )

@@ -29,7 +29,7 @@ from typing import Any
 
 from advisor.errors import ConfigError
 from strategies.prompting import answers_from, chat, generate_answers
-from strategies.protocol import Answer, PrepareReport, StrategyContext
+from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
     build_sft_examples,
     examples_digest,
@@ -48,14 +48,16 @@ def sft_adapter(
     chosen = select_examples(ctx.task.train, train_limit, ctx.seed)
     tokenizer = ctx.models.tokenizer()
     contexts = _training_contexts(ctx, chosen, 1.0 if with_context else config.context_share)
+    # 0: from the task — nothing is cut short of the model's context window
+    max_length = config.max_length or ctx.models.context_length()
     examples, skipped = build_sft_examples(
-        ctx.task, tokenizer, chosen, config.max_length, contexts=contexts
+        ctx.task, tokenizer, chosen, max_length, contexts=contexts
     )
     if not examples:
         raise ConfigError(
-            f"no training example fits in {config.max_length} tokens (the prompt alone is longer)",
+            f"no training example fits in {max_length} tokens (the prompt alone is longer)",
             field="sft.max_length",
-            hint="raise sft.max_length",
+            hint="raise sft.max_length, or set it to 0 to take the length from the task",
         )
     key = "sft-adapter:" + fingerprint(
         kind="sft",
@@ -70,6 +72,8 @@ def sft_adapter(
     )
     details = {
         "train_examples": len(chosen),
+        "max_length": max_length,
+        "longest_example": max(len(e) for e in examples),
         "skipped_too_long": skipped,
         "train_limit": train_limit,
         "with_context": with_context,
@@ -85,9 +89,9 @@ def _training_contexts(
     retrieved from the training-time corpus (v1); None when share is 0."""
     import random
 
-    from strategies.retrieval import build_retriever
+    from strategies.retrieval import build_retriever, retrieval_source
 
-    if share <= 0:
+    if share <= 0 or retrieval_source(ctx) != "corpus":
         return None
     rng = random.Random(f"context-share-{ctx.seed}")
     grounded = [i for i in range(len(chosen)) if share >= 1 or rng.random() < share]
@@ -104,6 +108,7 @@ class SftStrategy:
     """LoRA fine-tuning on train.jsonl; answers from what the adapter learned."""
 
     name = "sft"
+    needs = Needs(examples=True, learns_labels=True)
 
     def __init__(self, train_limit: int | None = None) -> None:
         self.train_limit = train_limit
@@ -119,37 +124,38 @@ class SftStrategy:
             raise RuntimeError(f"{self.name}: answer() called before prepare()")
         ctx = self._ctx
         conversations = [chat(ctx.task, question) for question in questions]
-        return answers_from(generate_answers(ctx, self.model, self.tokenizer, conversations))
+        return answers_from(
+            generate_answers(ctx, self.model, self.tokenizer, conversations, learns_labels=True)
+        )
 
 
 class SftRagStrategy:
     """The SFT adapter answering with retrieved passages (and citing them)."""
 
     name = "sft+rag"
+    needs = Needs(examples=True, retrieval=True, learns_labels=True)
 
     def __init__(self, train_limit: int | None = None) -> None:
         self.train_limit = train_limit
         self._ctx: StrategyContext | None = None
 
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
-        from strategies.retrieval import build_retriever
+        from strategies.retrieval import Grounding
 
         self._ctx = ctx
         with_context = bool(getattr(ctx.config.rag, "train_with_context", False))
         self.model, self.tokenizer, report = sft_adapter(
             ctx, train_limit=self.train_limit, with_context=with_context
         )
-        self.retriever = build_retriever(ctx)
+        self.grounding = Grounding(ctx)
         return report
 
     def answer(self, questions: Sequence[str]) -> list[Answer]:
         if self._ctx is None:
             raise RuntimeError(f"{self.name}: answer() called before prepare()")
         ctx = self._ctx
-        passages = self.retriever.search(list(questions), ctx.config.rag.top_k)
-        conversations = [
-            chat(ctx.task, question, context_passages=found)
-            for question, found in zip(questions, passages, strict=True)
-        ]
-        generations = generate_answers(ctx, self.model, self.tokenizer, conversations)
+        conversations, passages = self.grounding.conversations(questions)
+        generations = generate_answers(
+            ctx, self.model, self.tokenizer, conversations, learns_labels=True
+        )
         return answers_from(generations, passages)

@@ -8,6 +8,7 @@ import pytest
 
 from advisor.config import (
     ALL_STRATEGIES,
+    DEFAULT_STRATEGIES,
     PROFILES_DIR,
     RunConfig,
     describe_fields,
@@ -24,7 +25,13 @@ from strategies.registry import available_strategies
 def test_every_shipped_profile_validates(profile: str) -> None:
     config = resolve_config(profile=profile)
     assert config.profile == profile
-    assert config.strategies == list(ALL_STRATEGIES)
+    assert config.strategies == []  # the task type's defaults
+
+
+def test_default_strategies_are_registered_and_cover_every_task_type() -> None:
+    for task_type, names in DEFAULT_STRATEGIES.items():
+        assert set(names) <= set(ALL_STRATEGIES), task_type
+    assert set(DEFAULT_STRATEGIES) == {"generation", "classification"}
 
 
 def test_profiles_are_the_documented_three() -> None:

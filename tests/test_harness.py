@@ -112,8 +112,9 @@ def test_same_config_and_seed_give_the_same_scores(tmp_path: Path) -> None:
     assert strip(first_answers) == strip(second_answers)
 
 
-class PowerCut(RuntimeError):
-    pass
+class PowerCut(KeyboardInterrupt):
+    """An interruption the run cannot catch (an ordinary error is isolated and
+    reported as a failed strategy instead; see the failure tests)."""
 
 
 class FlakyStrategy(PromptStrategy):

@@ -405,7 +405,9 @@ LABELS = ("card", "credit card", "loan", "fraud")
         ("This is about a credit card.", "credit card", 1.0),  # "card" inside it does not count
         ("credit card", "card", 0.0),
         ("loan or fraud", "loan", 0.0),  # hedging between labels scores nothing
-        ("loans", "loan", 0.0),
+        ("loans", "loan", 1.0),  # a near spelling of one label
+        ("lone", "loan", 0.0),
+        ("It is about a loan, I think.", "loan", 1.0),
         ("", "loan", 0.0),
     ],
 )

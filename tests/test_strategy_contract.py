@@ -9,9 +9,9 @@ import pytest
 
 from advisor.config import RunConfig, merge
 from advisor.tasks import load_task
-from strategies.protocol import Answer, PrepareReport, Strategy, StrategyContext
-from strategies.registry import available_strategies, create_strategy
-from tiny import cpu_device, tiny_provider, write_tiny_task
+from strategies.protocol import Answer, PrepareReport, Strategy, StrategyContext, unmet_need
+from strategies.registry import available_strategies, create_strategy, strategy_needs
+from tiny import cpu_device, tiny_provider, write_tiny_classification_task, write_tiny_task
 
 RETRIEVING = {"rag", "sft+rag"}
 
@@ -31,12 +31,28 @@ SMALL = {
 
 
 @pytest.fixture(scope="module")
-def task(tmp_path_factory):
-    return load_task(write_tiny_task(tmp_path_factory.mktemp("contract") / "tiny"))
+def tasks(tmp_path_factory):
+    root = tmp_path_factory.mktemp("contract")
+    return {
+        "generation": load_task(write_tiny_task(root / "tiny")),
+        "classification": load_task(
+            write_tiny_classification_task(root / "intents", corpus=True)
+        ),
+    }
 
 
-@pytest.mark.parametrize("name", available_strategies())
-def test_strategy_contract(name: str, task, tmp_path: Path) -> None:
+CASES = [
+    (name, task_type)
+    for name in available_strategies()
+    for task_type in ("generation", "classification")
+    if task_type in strategy_needs(name).task_types
+]
+
+
+@pytest.mark.parametrize(("name", "task_type"), CASES)
+def test_strategy_contract(name: str, task_type: str, tasks, tmp_path: Path) -> None:
+    task = tasks[task_type]
+    assert unmet_need(strategy_needs(name), task) is None
     strategy = create_strategy(name)
     assert isinstance(strategy, Strategy)
     assert strategy.name == name
@@ -57,12 +73,25 @@ def test_strategy_contract(name: str, task, tmp_path: Path) -> None:
     answers = strategy.answer(questions)
     assert len(answers) == len(questions)
     assert all(isinstance(a, Answer) and isinstance(a.text, str) for a in answers)
-    assert all(
-        a.prompt_tokens > 0 and 0 < a.output_tokens <= 5 and a.latency_s >= 0 for a in answers
-    )
+    assert all(a.latency_s >= 0 for a in answers)
+    if task_type == "classification":
+        # every answer is a label: scored by likelihood, written by a trained
+        # model (then it may be any text), or predicted by a classifier
+        assert {a.scoring for a in answers} <= {"likelihood", "generate", "classifier"}
+        expected = "classifier" if not strategy_needs(name).generator else None
+        if expected or not strategy_needs(name).learns_labels:
+            assert all(a.text in task.labels for a in answers)
+            assert all(a.scoring == (expected or "likelihood") for a in answers)
+    else:
+        assert all(a.prompt_tokens > 0 and 0 < a.output_tokens <= 5 for a in answers)
     if name in RETRIEVING:
         assert all(a.passages for a in answers)
-        assert all(p.doc_id.endswith(".md") for a in answers for p in a.passages)
+        suffix = ".md" if task_type == "generation" else None
+        assert all(
+            p.doc_id.endswith(".md") if suffix else p.doc_id.startswith("train.jsonl:")
+            for a in answers
+            for p in a.passages
+        )
     else:
         assert not any(a.passages for a in answers)
 

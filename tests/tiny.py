@@ -251,6 +251,80 @@ def write_tiny_task(folder: Path) -> Path:
     return folder
 
 
+INTENTS = {
+    "card": (
+        "my debit card never arrived",
+        "the new card has not come in the post",
+        "where is the card you sent me",
+        "card still not delivered after a week",
+        "has my replacement card been shipped",
+        "when does a new card arrive",
+        "I am waiting for my card",
+    ),
+    "transfer": (
+        "how do I send money to another bank",
+        "make a SINPE transfer to my sister",
+        "the transfer I sent is not there yet",
+        "move money between my accounts",
+        "send a payment to a friend",
+        "wire money abroad",
+        "transfer funds to savings",
+    ),
+    "hours": (
+        "when are branches open",
+        "what time does the branch close",
+        "are you open on saturday",
+        "opening hours please",
+        "is the office open at 8",
+        "branch times on weekdays",
+        "what hours is the call centre open",
+    ),
+    "loan": (
+        "I want to borrow money for a car",
+        "what is the rate on a personal loan",
+        "apply for a loan",
+        "can I get a mortgage",
+        "how much can I borrow",
+        "loan repayment options",
+        "credit for a small business",
+    ),
+}
+"""A tiny intent-classification task: 5 train and 2 test messages per label."""
+
+
+def write_tiny_classification_task(folder: Path, *, corpus: bool = False) -> Path:
+    """A valid classification task folder (no corpus unless asked for)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = ", ".join(INTENTS)
+    (folder / "task.yaml").write_text(
+        "name: tiny-intents\nversion: 1\ntype: classification\n"
+        "description: Route a tiny bank's messages.\ndomain: banking\n"
+        "system_prompt: Route the customer's message to one intent.\n"
+        f"labels: [{labels}]\n"
+    )
+    train, test = [], []
+    for label, messages in INTENTS.items():
+        for message in messages[:5]:
+            train.append(
+                {
+                    "messages": [
+                        {"role": "user", "content": message},
+                        {"role": "assistant", "content": label},
+                    ]
+                }
+            )
+        for n, message in enumerate(messages[5:], start=1):
+            test.append({"id": f"{label}-{n}", "question": message, "reference": label})
+    (folder / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in train))
+    (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in test))
+    if corpus:
+        (folder / "corpus").mkdir(exist_ok=True)
+        (folder / "corpus" / "help.md").write_text(
+            "# Help\n\nCards arrive in 5 business days. Branches open at 9:00 am.\n"
+        )
+    return folder
+
+
 def cpu_device():
     from advisor.runtime import DeviceInfo
 
