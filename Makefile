@@ -47,11 +47,13 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-data: setup  ## regenerate the built-in banking task from its facts table
-	$(BIN)/python -m benchmarks.generators.banking
+GENERATED_TASKS := banking health legal support
 
-check-data: setup  ## fail if the committed banking task differs from a regeneration
-	$(BIN)/python -m benchmarks.generators.banking --check
+data: setup  ## regenerate the built-in tasks from their sources (facts tables, support messages)
+	for task in $(GENERATED_TASKS); do $(BIN)/python -m benchmarks.generators.$$task || exit 1; done
+
+check-data: setup  ## fail if a committed built-in task differs from a regeneration
+	for task in $(GENERATED_TASKS); do $(BIN)/python -m benchmarks.generators.$$task --check || exit 1; done
 
 bench: setup  ## performance benchmarks on the real model (minutes)
 	$(BIN)/python -m benchmarks.perf.train_throughput
