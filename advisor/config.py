@@ -181,14 +181,18 @@ class ScratchConfig:
     lr: float = field(default=1e-3, metadata={"help": "peak learning rate (AdamW, cosine decay)"})
 
 
+SCORINGS = ("auto", "constrained", "likelihood", "generate")
+
+
 @dataclass
 class ClassificationConfig:
     scoring: str = field(
         default="auto",
         metadata={
-            "help": "how a generator strategy picks a label: likelihood (every allowed label "
-            "ranked by its log-likelihood after the prompt), generate (free text mapped to a "
-            "label), or auto (likelihood, except generate for strategies trained on the labels)"
+            "help": "how a generator strategy picks a label: constrained (greedy decoding that "
+            "may only write an allowed label), likelihood (every allowed label ranked by its "
+            "log-likelihood after the prompt: exact, slower), generate (free text mapped to a "
+            "label), or auto (constrained, except generate for strategies trained on the labels)"
         },
     )
 
@@ -428,8 +432,8 @@ def validate(config: RunConfig) -> None:
         raise ConfigError("one of auto, corpus, examples", field="rag.source")
     if config.rag.example_k < 1:
         raise ConfigError("must be at least 1", field="rag.example_k")
-    if config.classification.scoring not in ("auto", "likelihood", "generate"):
-        raise ConfigError("one of auto, likelihood, generate", field="classification.scoring")
+    if config.classification.scoring not in SCORINGS:
+        raise ConfigError(f"one of {', '.join(SCORINGS)}", field="classification.scoring")
     if config.supervised.c <= 0 or config.embed.c <= 0 or config.supervised.ngram_max < 1:
         raise ConfigError("c and ngram_max must be positive", field="supervised")
     if config.model.dtype not in ("auto", "float32", "bfloat16"):

@@ -96,7 +96,10 @@ def _number(value: float | None, digits: int = 1) -> str:
 
 
 def results_table(scores: dict[str, Any]) -> Table:
-    """The primary score overall and per kind of test item."""
+    """The primary score overall and per kind of test item (or, on a
+    classification task, accuracy and macro-F1 with how labels were picked)."""
+    if scores.get("task_type") == "classification":
+        return classification_table(scores)
     table = Table(
         title=f"{scores['task']}: score by strategy and item kind (higher is better)",
         title_justify="left",
@@ -114,6 +117,90 @@ def results_table(scores: dict[str, Any]) -> Table:
             *[fmt(kinds.get(kind, {}).get("score")) for kind, _ in KIND_COLUMNS],
             fmt(kinds.get("drift", {}).get("stale")),
         )
+    return table
+
+
+SCORING_NAMES = {
+    "likelihood": "label likelihood",
+    "constrained": "constrained to labels",
+    "generate": "free text → label",
+    "classifier": "classifier",
+}
+
+
+def classification_table(scores: dict[str, Any]) -> Table:
+    """Accuracy, macro-F1 and unmapped answers per strategy, and how each chose."""
+    table = Table(
+        title=f"{scores['task']}: classification by strategy (higher is better)",
+        title_justify="left",
+    )
+    table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
+    table.add_column("labels picked by")
+    table.add_column("accuracy", justify="right", style="bold")
+    table.add_column("macro-F1", justify="right")
+    table.add_column("no label ↓", justify="right")
+    table.add_column("train s", justify="right")
+    table.add_column("answer s", justify="right")
+    for name, entry in scores["strategies"].items():
+        overall, cost = entry["overall"], entry["cost"]
+        table.add_row(
+            name,
+            " + ".join(SCORING_NAMES.get(p, p) for p in entry.get("scoring", "").split("+")),
+            fmt(overall.get("score")),
+            fmt(overall.get("macro_f1")),
+            fmt(overall.get("unmapped")),
+            _number(cost.get("train_time_s"), 0),
+            _number(cost.get("answer_time_s"), 0),
+        )
+    table.caption = (
+        "accuracy: share of test items answered with the reference label; macro-F1 over the "
+        "labels asked; no label: answers that name no allowed label (counted wrong)"
+    )
+    table.caption_justify = "left"
+    return table
+
+
+def confusion_table(scores: dict[str, Any], limit: int = 5) -> Table | None:
+    """The labels the best-scoring strategy mixes up most, with its weakest labels."""
+    ranked = [
+        (entry["overall"].get("score", {}).get("mean", 0.0), name, entry)
+        for name, entry in scores["strategies"].items()
+        if entry.get("classification")
+    ]
+    if not ranked:
+        return None
+    _, name, entry = max(ranked, key=lambda r: r[0])
+    summary = entry["classification"]
+    if not summary["confused"]:
+        return None
+    table = Table(title=f"{name}: most-confused labels", title_justify="left")
+    table.add_column("reference label")
+    table.add_column("answered as")
+    table.add_column("items", justify="right")
+    table.add_column("recall of the reference", justify="right")
+    for pair in summary["confused"][:limit]:
+        recall = summary["per_label"].get(pair["reference"], {}).get("recall")
+        table.add_row(
+            pair["reference"],
+            pair["predicted"],
+            str(pair["count"]),
+            "-" if recall is None else f"{recall:.2f}",
+        )
+    return table
+
+
+def not_scored_table(scores: dict[str, Any]) -> Table | None:
+    """Strategies that were skipped (cannot run on this task) or failed, and why."""
+    missing = scores.get("not_scored") or {}
+    if not missing:
+        return None
+    table = Table(title="not scored", title_justify="left")
+    table.add_column("strategy", style="bold", no_wrap=True)
+    table.add_column("status")
+    table.add_column("why", overflow="fold")
+    for name, entry in missing.items():
+        style = "yellow" if entry["status"] == "skipped" else "red"
+        table.add_row(name, f"[{style}]{entry['status']}[/]", entry["reason"])
     return table
 
 

@@ -8,10 +8,12 @@ from rich.console import Console
 
 from advisor.config import RunConfig
 from advisor.display import (
+    confusion_table,
     cost_table,
     details_table,
     learning_curve_table,
     make_progress,
+    not_scored_table,
     phase_starter,
     results_table,
 )
@@ -28,7 +30,8 @@ def run_and_report(
 ) -> RunOutcome:
     console.print(
         f"[bold]advisor compare[/] task [bold]{config.task}[/] · profile {config.profile} · "
-        f"strategies {', '.join(config.strategies)} · seeds {', '.join(map(str, config.seeds))}"
+        f"strategies {', '.join(config.strategies) or 'the defaults for its type'} · "
+        f"seeds {', '.join(map(str, config.seeds))}"
         + (f" · first {config.limit} items" if config.limit else "")
     )
     with make_progress(console) as progress:
@@ -77,17 +80,18 @@ def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: P
 
 def print_results(outcome: RunOutcome, console: Console) -> None:
     scores = outcome.scores
+    classification = scores.get("task_type") == "classification"
     console.print()
-    console.print(results_table(scores))
-    console.print(cost_table(scores))
-    console.print(details_table(scores))
-    curve = learning_curve_table(scores)
-    if curve is not None:
-        console.print(curve)
+    tables = [results_table(scores), not_scored_table(scores), cost_table(scores)]
+    tables += [confusion_table(scores)] if classification else [details_table(scores)]
+    tables.append(learning_curve_table(scores))
+    for table in tables:
+        if table is not None:
+            console.print(table)
     device = scores["device"]
     console.print(
         f"[dim]device {device['device']} ({device['name']}), {device['dtype']}; "
         f"{next(iter(scores['strategies'].values()))['n_items']} test items; "
-        "score = fact recall (seen, unseen, drift), style + facts (style), declining (out of scope)[/]"
+        f"score = {scores.get('score_means', 'the primary metric')}[/]"
     )
     console.print(f"Run folder: [bold]{outcome.run_dir}[/]")

@@ -72,6 +72,7 @@ def generate(
     device: str = "cpu",
     on_batch: Callable[[int], None] | None = None,
     share_prefix: bool = True,
+    restrict: Callable[[Any, Any, Any], Any] | None = None,
 ) -> list[Generation]:
     """Answer every conversation; results come back in input order.
 
@@ -112,6 +113,7 @@ def generate(
                     stop_ids=stop_ids,
                     pad_id=pad_id,
                     prefix=prefix_cache,
+                    restrict=restrict,
                 )
             else:
                 output = model.generate(
@@ -142,6 +144,7 @@ def greedy_decode(
     stop_ids: Sequence[int],
     pad_id: int,
     prefix: Any = None,
+    restrict: Callable[[Any, Any, Any], Any] | None = None,
 ) -> Any:
     """The new tokens (rows x steps) of greedy decoding with a transformers causal LM.
 
@@ -210,6 +213,8 @@ def greedy_decode(
         for step in range(max_new_tokens):
             # the head's W·xᵀ output is a transposed view: argmax reads a copy
             # in row order twice as fast (13 vs 25 ms for 64 x 49,152 logits)
+            if restrict is not None:
+                logits = restrict(logits, rows, out[rows, :step])
             token = torch.where(done, pad_id, logits.contiguous().argmax(dim=-1))
             out[rows, step] = token
             done |= torch.isin(token, stops)

@@ -1,4 +1,12 @@
-"""Label scoring by likelihood: which allowed label does the model find most likely?
+"""Reading a label off a language model without punishing how it phrases.
+
+Two ways, besides free text mapped to a label (`benchmarks.metrics.map_to_label`):
+`rank_labels` finds the allowed label with the highest log-likelihood (exact,
+as evaluation harnesses score multiple choice); `constrained_labels` decodes
+greedily with every token that does not continue an allowed label masked
+(cheap: the cost of writing one label).
+
+Label scoring by likelihood: which allowed label does the model find most likely?
 
 On a classification task a small model often knows the answer but phrases it
 ("A recent refund on your statement can be ..."), and free text mapped to a
@@ -180,6 +188,9 @@ def _score_batch(
     return [(label, score, n) for (label, score), n in zip(best, scored, strict=True)]
 
 
+PAIRS_PER_FORWARD = 256
+
+
 def _full_scores(
     model: Any,
     cache: Any,
@@ -191,39 +202,129 @@ def _full_scores(
     continuations: list[list[int]],
     bounds: list[list[float]],
 ) -> list[float]:
-    """Log-likelihood of each (row, label) pair's whole continuation after the row's prompt."""
+    """Log-likelihood of each (row, label) pair's whole continuation after the row's
+    prompt. Pairs of one length run together (no padding to compute), and the
+    language-model head projects only the positions that predict a label token."""
+    scores: dict[int, float] = {}
+    by_length: dict[int, list[int]] = {}
+    for i, (_, label) in enumerate(pairs):
+        by_length.setdefault(len(continuations[label]), []).append(i)
+    chunks = [
+        group[start : start + PAIRS_PER_FORWARD]
+        for _, group in sorted(by_length.items())
+        for start in range(0, len(group), PAIRS_PER_FORWARD)
+    ]
+    for chunk in chunks:  # one length per forward pass: no padding is computed
+        rest = _continuation_logprobs(
+            model, cache, own, positions, extra, shared, [pairs[i] for i in chunk], continuations
+        )
+        for i, value in zip(chunk, rest, strict=True):
+            row, label = pairs[i]
+            scores[i] = bounds[row][label] + value
+    return [scores[i] for i in range(len(pairs))]
+
+
+def _continuation_logprobs(
+    model: Any,
+    cache: Any,
+    own: Any,
+    positions: Any,
+    extra: dict[str, Any],
+    shared: bool,
+    pairs: list[tuple[int, int]],
+    continuations: list[list[int]],
+) -> list[float]:
+    """Sum of log p(token) over each pair's continuation after its first token."""
     import torch
 
-    lengths = [len(continuations[label]) for _, label in pairs]
-    width = max(lengths) - 1
-    if width == 0:  # one-token continuations: the bound is the score
-        return [bounds[row][label] for row, label in pairs]
+    width = max(len(continuations[label]) for _, label in pairs) - 1
+    if width == 0:  # one-token continuations: nothing after the first token
+        return [0.0] * len(pairs)
     device = own.device
     rows = torch.tensor([row for row, _ in pairs], device=device)
     inputs = torch.zeros((len(pairs), width), dtype=torch.long, device=device)
-    targets = torch.full((len(pairs), width), -1, dtype=torch.long, device=device)
-    mask = torch.zeros((len(pairs), width), dtype=torch.long, device=device)
+    targets = torch.zeros((len(pairs), width), dtype=torch.long, device=device)
+    real = torch.zeros((len(pairs), width), dtype=torch.bool, device=device)
     for i, (_, label) in enumerate(pairs):
         tokens = continuations[label]
         n = len(tokens) - 1
         if n:
             inputs[i, :n] = torch.tensor(tokens[:-1], device=device)
             targets[i, :n] = torch.tensor(tokens[1:], device=device)
-            mask[i, :n] = 1
+            real[i, :n] = True
     pair_cache = copy.deepcopy(cache)
     pair_cache.batch_select_indices(rows)
     # continuation padding sits after the real tokens, where no real query looks
-    key_mask = torch.cat([own[rows], torch.ones_like(mask)], dim=1)
-    pair_positions = positions[rows, -1:] + 1 + torch.arange(width, device=device)
-    logits = model(
+    key_mask = torch.cat([own[rows], torch.ones_like(inputs)], dim=1)
+    base = _hf_base(model)
+    hidden = base.get_decoder()(
         input_ids=inputs,
         attention_mask=visible_mask(key_mask, width) if shared else key_mask,
-        position_ids=pair_positions,
+        position_ids=positions[rows, -1:] + 1 + torch.arange(width, device=device),
         use_cache=True,
         **{_cache_argument(model): pair_cache},
         **extra,
-    ).logits
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
-    taken = logprobs.gather(-1, targets.clamp(min=0).unsqueeze(-1)).squeeze(-1) * mask
-    rest = taken.sum(dim=-1).tolist()
-    return [bounds[row][label] + r for (row, label), r in zip(pairs, rest, strict=True)]
+    ).last_hidden_state
+    logits = base.get_output_embeddings()(hidden[real])
+    taken = torch.log_softmax(logits.float(), dim=-1).gather(-1, targets[real][:, None])[:, 0]
+    owner = torch.arange(len(pairs), device=device)[:, None].expand(-1, width)[real]
+    sums = torch.zeros(len(pairs), device=device).index_add_(0, owner, taken)
+    return sums.tolist()
+
+
+class LabelTrie:
+    """The allowed labels' token sequences as a prefix tree: which tokens may
+    follow a prefix."""
+
+    def __init__(self, continuations: Sequence[Sequence[int]]) -> None:
+        self.following: dict[tuple[int, ...], list[int]] = {}
+        for tokens in continuations:
+            for i in range(len(tokens)):
+                nexts = self.following.setdefault(tuple(tokens[:i]), [])
+                if tokens[i] not in nexts:
+                    nexts.append(tokens[i])
+        self.longest = max(len(tokens) for tokens in continuations)
+
+    def restrict(self, logits: Any, rows: Any, generated: Any) -> Any:
+        """`generate`'s hook: every token that does not continue a label is masked."""
+        import torch
+
+        mask = torch.full_like(logits, -math.inf)
+        for row, prefix in enumerate(generated.tolist()):
+            allowed = self.following.get(tuple(prefix))
+            if allowed is None:  # the row has finished its label
+                mask[row] = 0.0
+            else:
+                mask[row, allowed] = 0.0
+        return logits + mask
+
+
+def constrained_labels(
+    model: Any,
+    tokenizer: Any,
+    conversations: Sequence[Sequence[Message]],
+    labels: Sequence[str],
+    *,
+    batch_size: int = 16,
+    device: str = "cpu",
+) -> list[Any]:
+    """Greedy decoding that may only write an allowed label (the label trie
+    masks every other token at every step), as structured-generation libraries
+    constrain a choice: the cheap way to read a label off a model that phrases.
+    Not the most likely label overall (`rank_labels` is exact) but the one
+    greedy decoding reaches; never an answer that names no label."""
+    from dataclasses import replace
+
+    from strategies.generation import generate
+
+    trie = LabelTrie(label_continuations(tokenizer, labels))
+    generations = generate(
+        model,
+        tokenizer,
+        conversations,
+        max_new_tokens=trie.longest,
+        batch_size=batch_size,
+        device=device,
+        restrict=trie.restrict,
+    )
+    return [replace(g, scoring="constrained") for g in generations]

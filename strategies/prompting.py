@@ -98,14 +98,16 @@ def answers_from(generations, passages: Sequence[Sequence[Passage]] | None = Non
 
 def label_scoring(ctx: StrategyContext, model, *, learns_labels: bool) -> str:
     """How a generator strategy answers: `generate` (free text), or on a
-    classification task `likelihood` (`classification.scoring`; auto scores the
-    labels by likelihood unless the strategy was trained to write them)."""
+    classification task `classification.scoring`: `constrained` (greedy decoding
+    restricted to the allowed labels), `likelihood` (every label ranked by its
+    log-likelihood) — and `auto`, constrained unless the strategy was trained to
+    write the labels (then free text shows what it learned)."""
     if not ctx.task.spec.is_classification:
         return "generate"
     mode = ctx.config.classification.scoring
     if mode == "auto":
-        mode = "generate" if learns_labels else "likelihood"
-    if mode == "likelihood" and not _caches_keys_and_values(model):
+        mode = "generate" if learns_labels else "constrained"
+    if mode != "generate" and not _caches_keys_and_values(model):
         return "generate"  # the from-scratch model: labels are what it learned to write
     return mode
 
@@ -119,10 +121,11 @@ def generate_answers(
     learns_labels: bool = False,
 ):
     """Answer with the run's generation settings (larger batches on a GPU): greedy
-    text, or on a classification task the most likely label (`label_scoring`)."""
+    text, or on a classification task a label (`label_scoring`)."""
     settings = ctx.config.generation
     batch_size = settings.batch_size * (2 if ctx.device.is_cuda else 1)
-    if label_scoring(ctx, model, learns_labels=learns_labels) == "likelihood":
+    mode = label_scoring(ctx, model, learns_labels=learns_labels)
+    if mode == "likelihood":
         from strategies.labels import rank_labels
 
         choices = rank_labels(
@@ -137,6 +140,17 @@ def generate_answers(
             Generation(c.label, c.prompt_tokens, 0, c.latency_s, scoring="likelihood")
             for c in choices
         ]
+    if mode == "constrained":
+        from strategies.labels import constrained_labels
+
+        return constrained_labels(
+            model,
+            tokenizer,
+            conversations,
+            ctx.task.spec.labels,
+            batch_size=batch_size,
+            device=ctx.device.device,
+        )
     return generate(
         model,
         tokenizer,

@@ -35,9 +35,10 @@ class Answer:
     """One answer and what producing it cost.
 
     `scoring` says how it was produced: `generate` (free text, greedy), or on a
-    classification task `likelihood` (the allowed label the model finds most
-    likely after the prompt) or `classifier` (a label predicted by a classifier
-    that is not a language model).
+    classification task `constrained` (greedy decoding that may only write an
+    allowed label), `likelihood` (the allowed label the model finds most likely
+    after the prompt) or `classifier` (a label predicted by a classifier that
+    is not a language model).
     """
 
     text: str

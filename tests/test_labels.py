@@ -91,3 +91,15 @@ def test_a_model_without_a_kv_cache_is_refused():
     tokenizer = tiny_tokenizer()
     with pytest.raises(TypeError, match="transformers causal LM"):
         rank_labels(object(), tokenizer, [[{"role": "user", "content": "hi"}]], LABELS)
+
+
+def test_constrained_decoding_only_ever_writes_an_allowed_label():
+    from strategies.labels import constrained_labels
+
+    tokenizer = tiny_tokenizer()
+    model = lively_llama(tokenizer).eval()  # a random model: free text would be noise
+    conversations = [[{"role": "user", "content": q}] for q in QUESTIONS]
+    answers = constrained_labels(model, tokenizer, conversations, LABELS, batch_size=4)
+    assert all(a.text in LABELS and a.scoring == "constrained" for a in answers)
+    again = constrained_labels(model, tokenizer, conversations[::-1], LABELS, batch_size=3)
+    assert [a.text for a in again[::-1]] == [a.text for a in answers]

@@ -35,9 +35,7 @@ def tasks(tmp_path_factory):
     root = tmp_path_factory.mktemp("contract")
     return {
         "generation": load_task(write_tiny_task(root / "tiny")),
-        "classification": load_task(
-            write_tiny_classification_task(root / "intents", corpus=True)
-        ),
+        "classification": load_task(write_tiny_classification_task(root / "intents", corpus=True)),
     }
 
 
@@ -77,11 +75,11 @@ def test_strategy_contract(name: str, task_type: str, tasks, tmp_path: Path) -> 
     if task_type == "classification":
         # every answer is a label: scored by likelihood, written by a trained
         # model (then it may be any text), or predicted by a classifier
-        assert {a.scoring for a in answers} <= {"likelihood", "generate", "classifier"}
+        assert {a.scoring for a in answers} <= {"constrained", "likelihood", "generate", "classifier"}
         expected = "classifier" if not strategy_needs(name).generator else None
         if expected or not strategy_needs(name).learns_labels:
             assert all(a.text in task.labels for a in answers)
-            assert all(a.scoring == (expected or "likelihood") for a in answers)
+            assert all(a.scoring == (expected or "constrained") for a in answers)
     else:
         assert all(a.prompt_tokens > 0 and 0 < a.output_tokens <= 5 for a in answers)
     if name in RETRIEVING:
