@@ -81,6 +81,7 @@ class TaskSpec:
     drift_corpus_dir: str | None = None
     drift_note: str = ""
     score: str = "facts"
+    list_labels: bool = True  # classification: the system message lists the allowed labels
 
     @property
     def is_classification(self) -> bool:

@@ -471,6 +471,8 @@ class Harness:
         return [float(x) for x in (answers * references).sum(axis=1)]
 
     def _metrics(self) -> tuple[str, ...]:
+        if self.task.spec.is_classification:  # a label is right or wrong: no similarity
+            return self.task.spec.metrics
         return self.task.spec.metrics or ("embedding_similarity",)
 
     def _score(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -83,6 +83,8 @@ class RunResults:
     primary_metric: str
     strategies: dict[str, StrategyResult]
     learning_curve: dict[str, Any] = field(default_factory=dict)
+    task_type: str = "generation"
+    not_scored: dict[str, Any] = field(default_factory=dict)
 
     def best(self) -> StrategyResult:
         return max(self.strategies.values(), key=lambda r: r.score.mean)
@@ -131,4 +133,6 @@ def load_run_results(path: str | Path) -> RunResults:
         primary_metric=str(data.get("primary_metric", "score")),
         strategies=strategies,
         learning_curve=data.get("learning_curve", {}),
+        task_type=str(data.get("task_type", "generation")),
+        not_scored=data.get("not_scored", {}),
     )

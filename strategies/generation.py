@@ -36,6 +36,7 @@ class Generation:
     output_tokens: int
     latency_s: float  # wall time of the batch this answer was generated in
     scoring: str = "generate"  # or "likelihood": the most likely allowed label
+    tokens: tuple[int, ...] = ()  # the answer's token ids, stop token excluded
 
 
 def render_prompt(tokenizer: Any, messages: Sequence[Message]) -> str:
@@ -96,7 +97,7 @@ def generate(
     results: list[Generation | None] = [None] * len(encoded)
     transformers_model = _caches_keys_and_values(model)
     prefix = shared_prefix(encoded) if share_prefix and transformers_model else []
-    prefix_cache = _prefix_cache(model, prefix, device) if prefix else None
+    prefix_cache = cached_prefix(model, prefix, device) if prefix else None
 
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
@@ -129,7 +130,9 @@ def generate(
         for row, index in enumerate(batch):
             tokens, produced = _until_stop(new_tokens[row], stop_ids)
             text = tokenizer.decode(tokens, skip_special_tokens=True).strip()
-            results[index] = Generation(text, len(encoded[index]), produced, elapsed)
+            results[index] = Generation(
+                text, len(encoded[index]), produced, elapsed, tokens=tuple(tokens)
+            )
         if on_batch is not None:
             on_batch(len(batch))
     return [r for r in results if r is not None]
@@ -492,6 +495,21 @@ def _cache_argument(model: Any) -> str:
     """transformers 5.x renamed `past_key_values` to `cache` along the way."""
     parameters = inspect.signature(_hf_base(model).forward).parameters
     return "cache" if "cache" in parameters else "past_key_values"
+
+
+def cached_prefix(model: Any, prefix: list[int], device: str) -> Any:
+    """The keys and values of `prefix`, computed once and kept on the model for the
+    next call with the same prefix (the harness answers in chunks; every chunk of a
+    strategy shares the system message). Read-only for its users; recomputed when
+    any weight has changed since (every tensor counts its in-place updates)."""
+    versions = tuple(p._version for p in model.parameters())
+    key = (tuple(prefix), str(device), versions)
+    memo = getattr(model, "_advisor_prefix", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    cache = _prefix_cache(model, prefix, device)
+    object.__setattr__(model, "_advisor_prefix", (key, cache))
+    return cache
 
 
 def _prefix_cache(model: Any, prefix: list[int], device: str) -> Any:

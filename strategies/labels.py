@@ -49,8 +49,8 @@ from strategies.generation import (
     _caches_keys_and_values,
     _hf_base,
     _layout,
-    _prefix_cache,
     _supports_shared_prefix,
+    cached_prefix,
     render_prompt,
     shared_prefix,
     visible_mask,
@@ -103,7 +103,7 @@ def rank_labels(
         tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     )
     prefix = shared_prefix(encoded)
-    prefix_cache = _prefix_cache(model, prefix, device) if prefix else None
+    prefix_cache = cached_prefix(model, prefix, device) if prefix else None
     results: list[LabelChoice | None] = [None] * len(encoded)
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
@@ -274,29 +274,41 @@ def _continuation_logprobs(
 
 class LabelTrie:
     """The allowed labels' token sequences as a prefix tree: which tokens may
-    follow a prefix."""
+    follow a prefix, and which label a prefix already determines."""
 
-    def __init__(self, continuations: Sequence[Sequence[int]]) -> None:
+    def __init__(self, continuations: Sequence[Sequence[int]], labels: Sequence[str]) -> None:
         self.following: dict[tuple[int, ...], list[int]] = {}
-        for tokens in continuations:
+        extends: dict[tuple[int, ...], set[str]] = {}
+        for tokens, label in zip(continuations, labels, strict=True):
             for i in range(len(tokens)):
                 nexts = self.following.setdefault(tuple(tokens[:i]), [])
                 if tokens[i] not in nexts:
                     nexts.append(tokens[i])
+                extends.setdefault(tuple(tokens[: i + 1]), set()).add(label)
+        self.determined = {p: next(iter(ls)) for p, ls in extends.items() if len(ls) == 1}
+        self.end = continuations[0][-1]
         self.longest = max(len(tokens) for tokens in continuations)
 
     def restrict(self, logits: Any, rows: Any, generated: Any) -> Any:
-        """`generate`'s hook: every token that does not continue a label is masked."""
+        """`generate`'s hook: every token that does not continue a label is masked;
+        once the tokens so far determine one label, only the end token is allowed
+        (its remaining tokens are forced: no need to run the model for them)."""
         import torch
 
         mask = torch.full_like(logits, -math.inf)
         for row, prefix in enumerate(generated.tolist()):
-            allowed = self.following.get(tuple(prefix))
-            if allowed is None:  # the row has finished its label
+            key = tuple(prefix)
+            if key in self.determined:
+                mask[row, self.end] = 0.0
+            elif key in self.following:
+                mask[row, self.following[key]] = 0.0
+            else:  # the row has finished its label
                 mask[row] = 0.0
-            else:
-                mask[row, allowed] = 0.0
         return logits + mask
+
+    def label(self, tokens: Sequence[int]) -> str | None:
+        """The label a generated token sequence (end token excluded) stands for."""
+        return self.determined.get(tuple(tokens))
 
 
 def constrained_labels(
@@ -317,7 +329,7 @@ def constrained_labels(
 
     from strategies.generation import generate
 
-    trie = LabelTrie(label_continuations(tokenizer, labels))
+    trie = LabelTrie(label_continuations(tokenizer, labels), labels)
     generations = generate(
         model,
         tokenizer,
@@ -327,4 +339,6 @@ def constrained_labels(
         device=device,
         restrict=trie.restrict,
     )
-    return [replace(g, scoring="constrained") for g in generations]
+    return [
+        replace(g, text=trie.label(g.tokens) or g.text, scoring="constrained") for g in generations
+    ]

@@ -25,13 +25,31 @@ def system_message(task: Task) -> str:
     text = task.spec.system_prompt
     if task.spec.style.description:
         text += f"\n\nAnswer style: {task.spec.style.description}"
-    if task.spec.is_classification:
+    if task.spec.is_classification and task.spec.list_labels:
         text += (
             "\n\nReply with exactly one of these labels and nothing else: "
             + ", ".join(task.spec.labels)
             + "."
         )
     return text
+
+
+def for_label_learners(task: Task) -> Task:
+    """The task as a strategy trained on its labels sees it: without the list of
+    allowed labels in the system message. A fine-tuned classifier learns its
+    labels from the examples; listing 75 of them would add ~450 tokens to every
+    training example and question (SmolLM2 tokens), the bulk of the compute."""
+    import dataclasses
+
+    if not task.spec.is_classification:
+        return task
+    return dataclasses.replace(task, spec=dataclasses.replace(task.spec, list_labels=False))
+
+
+def labeled_examples_turn(examples: Sequence[TrainExample], question: str) -> str:
+    """Retrieved labeled examples and the question, in one compact user turn."""
+    lines = "\n".join(f"- {e.question} → {e.answer}" for e in examples)
+    return f"Similar messages and their labels:\n{lines}\n\nMessage: {question}"
 
 
 def format_passages(passages: Sequence[Passage]) -> str:

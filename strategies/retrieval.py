@@ -191,7 +191,8 @@ def build_example_retriever(ctx: StrategyContext) -> Retriever:
 class Grounding:
     """The conversations `rag` and `sft+rag` ask: each question with what was
     retrieved for it — corpus passages before the question, or the most similar
-    labeled examples as earlier turns — and the passages as citations."""
+    labeled examples (as earlier turns; on a classification task as one compact
+    list of message → label) — and the passages as citations."""
 
     def __init__(self, ctx: StrategyContext) -> None:
         self.ctx = ctx
@@ -206,13 +207,18 @@ class Grounding:
     def conversations(
         self, questions: Sequence[str]
     ) -> tuple[list[list[dict[str, str]]], list[list[Passage]]]:
-        from strategies.prompting import chat, fewshot_chat
+        from strategies.prompting import chat, fewshot_chat, labeled_examples_turn
 
         found = self.retriever.search(list(questions), self.k)
-        if self.source == "examples":
-            train = self.ctx.task.train
+        task = self.ctx.task
+        if self.source == "examples" and task.spec.is_classification:
             conversations = [
-                fewshot_chat(self.ctx.task, [train[p.chunk_id] for p in reversed(hits)], q)
+                chat(task, labeled_examples_turn([task.train[p.chunk_id] for p in hits], q))
+                for q, hits in zip(questions, found, strict=True)
+            ]
+        elif self.source == "examples":
+            conversations = [
+                fewshot_chat(task, [task.train[p.chunk_id] for p in reversed(hits)], q)
                 for q, hits in zip(questions, found, strict=True)
             ]
         else:

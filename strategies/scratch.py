@@ -32,7 +32,7 @@ from torch import nn
 
 from advisor.config import ScratchConfig
 from strategies.generation import visible_mask
-from strategies.prompting import answers_from, chat, generate_answers
+from strategies.prompting import answers_from, chat, for_label_learners, generate_answers
 from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
     IGNORE_INDEX,
@@ -327,6 +327,7 @@ class ScratchStrategy:
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
         from advisor.runtime import peak_memory_mb, set_seed
 
+        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
         self._ctx = ctx
         config = ctx.config.scratch
         began = time.perf_counter()

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from advisor.errors import ConfigError
-from strategies.prompting import answers_from, chat, generate_answers
+from strategies.prompting import answers_from, chat, for_label_learners, generate_answers
 from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
     build_sft_examples,
@@ -115,6 +115,7 @@ class SftStrategy:
         self._ctx: StrategyContext | None = None
 
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
         self._ctx = ctx
         self.model, self.tokenizer, report = sft_adapter(ctx, train_limit=self.train_limit)
         return report
@@ -142,6 +143,7 @@ class SftRagStrategy:
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
         from strategies.retrieval import Grounding
 
+        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
         self._ctx = ctx
         with_context = bool(getattr(ctx.config.rag, "train_with_context", False))
         self.model, self.tokenizer, report = sft_adapter(

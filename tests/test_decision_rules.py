@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from advisor.decision.approaches import APPROACHES
 from advisor.decision.engine import score_scenario
 from advisor.decision.rules import load_rules, parse_rules
 from advisor.decision.scenario import Scenario
@@ -12,6 +13,22 @@ from advisor.errors import ScenarioError
 
 # rule id → (fields of a scenario that fires it, fields of a near miss that does not)
 RULE_CASES: dict[str, tuple[dict, dict]] = {
+    "labels-with-examples": (
+        {"output": "labels", "labeled_examples": 100},
+        {"output": "labels", "labeled_examples": 99},
+    ),
+    "labels-few-examples": (
+        {"output": "labels", "labeled_examples": 99},
+        {"output": "text", "labeled_examples": 99},
+    ),
+    "free-text-output": ({"output": "text"}, {"output": "labels"}),
+    "teacher-available": ({"teacher": True}, {"teacher": False}),
+    "teacher-too-slow-or-costly": (
+        {"teacher": True, "latency": "strict"},
+        {"teacher": True, "latency": "normal"},
+    ),
+    "on-device": ({"deployment": "on_device"}, {"deployment": "cloud"}),
+    "preference-data": ({"preference_data": True}, {"preference_data": False}),
     "knowledge-gap": ({"knowledge": "private"}, {"knowledge": "public"}),
     "no-knowledge-needed": ({"knowledge": "public"}, {"knowledge": "public", "gaps": ("facts",)}),
     "changing-knowledge": ({"knowledge_changes": "monthly"}, {"knowledge_changes": "yearly"}),
@@ -149,9 +166,7 @@ def test_every_rule_has_a_rationale_sentence():
 
 
 def _rules_with(rule: dict) -> dict:
-    prior = {
-        a: 0.0 for a in ("prompt", "fewshot", "rag", "sft", "full_ft", "sft+rag", "cpt", "scratch")
-    }
+    prior = dict.fromkeys(APPROACHES, 0.0)
     return {"prior": prior, "rules": [rule]}
 
 

@@ -104,6 +104,7 @@ def test_rows_are_laid_out_prefix_padding_rest(tiny) -> None:
 
 def test_the_prefix_is_computed_once_and_shared_by_every_row(tiny) -> None:
     model, tokenizer = tiny
+    model.__dict__.pop("_advisor_prefix", None)  # computed by an earlier test
     calls, hook = _spy_forward(model)
     try:
         generate(model, tokenizer, _conversations()[:3], max_new_tokens=2, batch_size=3)
@@ -118,6 +119,24 @@ def test_the_prefix_is_computed_once_and_shared_by_every_row(tiny) -> None:
     assert mask.shape == (3, 1, rest, rest) and mask.dtype == torch.bool
     assert (~mask[:, 0, -1]).any()  # padding of the shorter rows is hidden
     assert [c["input_ids"].shape for c in calls[2:]] == [(3, 1)]  # then a token per step
+
+
+def test_the_prefix_is_kept_for_the_next_call_until_a_weight_changes(tiny) -> None:
+    model, tokenizer = tiny
+    conversations = _conversations()[:3]
+    first = generate(model, tokenizer, conversations, max_new_tokens=3, batch_size=3)
+    calls, hook = _spy_forward(model)
+    try:
+        again = generate(model, tokenizer, conversations, max_new_tokens=3, batch_size=3)
+        assert all(c["input_ids"].shape[0] == 3 for c in calls)  # no batch-1 prefix pass
+        with torch.no_grad():
+            next(model.parameters()).add_(0.0)  # an in-place update, even a no-op one
+        calls.clear()
+        generate(model, tokenizer, conversations, max_new_tokens=3, batch_size=3)
+        assert calls[0]["input_ids"].shape[0] == 1  # recomputed
+    finally:
+        hook.remove()
+    assert [g.text for g in again] == [g.text for g in first]
 
 
 def test_without_a_shared_prefix_rows_are_left_padded(tiny) -> None:

@@ -103,3 +103,17 @@ def test_constrained_decoding_only_ever_writes_an_allowed_label():
     assert all(a.text in LABELS and a.scoring == "constrained" for a in answers)
     again = constrained_labels(model, tokenizer, conversations[::-1], LABELS, batch_size=3)
     assert [a.text for a in again[::-1]] == [a.text for a in answers]
+
+
+def test_the_trie_forces_the_end_once_the_tokens_determine_a_label():
+    from strategies.labels import LabelTrie
+
+    trie = LabelTrie([[5, 6, 9], [5, 7, 8, 9], [4, 9]], ["ab", "acd", "z"])
+    logits = torch.zeros(4, 12)
+    generated = torch.tensor([[0, 0], [5, 0], [5, 7], [4, 9]])[:, :0]
+    allowed = trie.restrict(logits, None, generated)  # nothing generated yet
+    assert set(torch.nonzero(allowed[0] == 0).flatten().tolist()) == {5, 4}
+    masks = trie.restrict(torch.zeros(3, 12), None, torch.tensor([[5], [4], [7]]))
+    assert set(torch.nonzero(masks[0] == 0).flatten().tolist()) == {6, 7}  # ab or acd
+    assert torch.nonzero(masks[1] == 0).flatten().tolist() == [9]  # "z" is determined
+    assert trie.label([4]) == "z" and trie.label([5, 7]) == "acd" and trie.label([5]) is None

@@ -36,6 +36,8 @@ CLEAR = {
 def _keywords_only(monkeypatch):
     # The engine's MiniLM fallback is tested with the decision engine; here keywords decide.
     monkeypatch.setattr(auto, "default_matcher", lambda: None)
+    # the learned reader is tested with a tiny embedder in test_decision_reader.py
+    monkeypatch.setattr(auto, "default_reader", lambda engine, console=None: None)
 
 
 def _bank(tmp_path, *records):
@@ -81,7 +83,8 @@ def test_auto_reports_accuracy_topics_and_each_miss_with_reasons(tmp_path):
     )
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "The engine answered 1/2 correctly (50%)" in text
+    assert "The engine answered 1/2 correctly (50%; 95% interval 9%–91%, Wilson)" in text
+    assert "reader: keywords" in text
     assert "Engine accuracy by topic" in text and "changing-facts" in text and "trap" in text
     assert "✗ bad-key" in text and "✗ weekly-docs" not in text
     assert "engine: B" in text and "key:    A" in text
@@ -98,3 +101,12 @@ def test_auto_runs_the_whole_bank_by_default(tmp_path):
     result = runner.invoke(app, ["quiz", "--auto", "--bank", str(_bank(tmp_path, *records))])
     assert result.exit_code == 0, result.output
     assert "12/12" in result.output
+
+
+@pytest.mark.parametrize(
+    ("correct", "total", "low", "high"),
+    [(1, 2, 0.0945, 0.9055), (0, 10, 0.0, 0.2775), (10, 10, 0.7225, 1.0), (53, 85, 0.5176, 0.7193)],
+)
+def test_wilson_interval(correct, total, low, high):
+    found = auto.wilson_interval(correct, total)
+    assert found == pytest.approx((low, high), abs=1e-3)

@@ -75,7 +75,12 @@ def test_strategy_contract(name: str, task_type: str, tasks, tmp_path: Path) -> 
     if task_type == "classification":
         # every answer is a label: scored by likelihood, written by a trained
         # model (then it may be any text), or predicted by a classifier
-        assert {a.scoring for a in answers} <= {"constrained", "likelihood", "generate", "classifier"}
+        assert {a.scoring for a in answers} <= {
+            "constrained",
+            "likelihood",
+            "generate",
+            "classifier",
+        }
         expected = "classifier" if not strategy_needs(name).generator else None
         if expected or not strategy_needs(name).learns_labels:
             assert all(a.text in task.labels for a in answers)

@@ -338,3 +338,43 @@ def tiny_provider(seed: int = 0):
     return ModelProvider.from_objects(
         tiny_llama(tokenizer, seed), tokenizer, HashEmbedder(), cpu_device()
     )
+
+
+def save_tiny_model(folder: Path, seed: int = 0) -> Path:
+    """The tiny Llama and its tokenizer as an ordinary Hugging Face folder."""
+    tokenizer = tiny_tokenizer()
+    tiny_llama(tokenizer, seed=seed).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_embedder(folder: Path, texts: list[str] | None = None) -> Path:
+    """A tiny sentence-transformers folder (a 2-layer BERT, mean pooling, random
+    weights) that loads by path like MiniLM does."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = sorted({w for t in (texts or _all_text()) for w in re.findall(r"\w+", t.lower())})
+    base = folder.parent / f"{folder.name}-bert"
+    base.mkdir(parents=True, exist_ok=True)
+    (base / "vocab.txt").write_text(
+        "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *words]) + "\n"
+    )
+    tokenizer = BertTokenizerFast(vocab_file=str(base / "vocab.txt"))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=256,
+    )
+    BertModel(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    encoder = Transformer(str(base), max_seq_length=128)
+    model = SentenceTransformer(modules=[encoder, Pooling(32, pooling_mode="mean")], device="cpu")
+    model.save(str(folder))
+    return folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from advisor import __version__
-from advisor.cli import compare, models, quiz, recommend, tasks
+from advisor.cli import compare, explain, models, quiz, recommend, tasks
 
 app = typer.Typer(
     name="advisor",
@@ -44,6 +44,7 @@ def root(
 app.command("compare")(compare.compare)
 app.command("recommend")(recommend.recommend)
 app.command("quiz")(quiz.quiz)
+app.command("explain")(explain.explain)
 app.add_typer(models.app, name="models")
 app.add_typer(tasks.app, name="tasks")
 

@@ -46,6 +46,12 @@ def quiz(
         "--embed/--no-embed",
         help="With --auto: MiniLM where keywords fall short (as recommend).",
     ),
+    engine: str = typer.Option(
+        "learned",
+        "--engine",
+        help="With --auto: learned (classifiers trained on practice questions; needs MiniLM) "
+        "or keywords (cues and rules).",
+    ),
     topics: bool = typer.Option(False, "--topics", help="List the bank's topics and exit."),
     json_out: Path = typer.Option(
         None, "--json", help="Save the results (questions, answers, scores) as JSON."
@@ -77,10 +83,11 @@ def quiz(
     )
     source = str(bank) if bank else "built-in"
     if auto:
-        from advisor.quiz.auto import default_matcher, run_auto
+        from advisor.quiz.auto import default_matcher, default_reader, run_auto
 
         matcher = default_matcher() if embed else None
-        result = run_auto(questions, seed=seed, bank=source, matcher=matcher)
+        reader = default_reader(engine, console) if embed else None
+        result = run_auto(questions, seed=seed, bank=source, matcher=matcher, reader=reader)
         terminal.print_auto_report(result, console)
     elif interactive or (interactive is None and answers is None and sys.stdin.isatty()):
         responses, quit_early = terminal.run_interactive(questions, console)

@@ -92,3 +92,121 @@ def show(
     console.print(
         f"[green]✓[/] {Path(task.root).name}: valid ({len(task.content_hashes())} files hashed)"
     )
+
+
+@app.command("init")
+@friendly_errors
+def init(
+    folder: Path = typer.Argument(..., help="The new task folder (must not exist, or be empty)."),
+    task_type: str = typer.Option(
+        "generation", "--type", help="generation (free-text answers) or classification (labels)."
+    ),
+) -> None:
+    """Scaffold a task folder: a commented task.yaml and two example lines per file.
+
+    Example:  advisor tasks init my-task --type classification
+    """
+    from advisor.scaffold import init_task
+
+    for path in init_task(folder, task_type):
+        console.print(f"  wrote {path}")
+    console.print(
+        f"[green]✓[/] {folder}: edit the files, then [bold]advisor tasks validate {folder}[/]"
+    )
+
+
+@app.command("validate")
+@friendly_errors
+def validate(
+    folder: str = typer.Argument(..., help="A task folder or a built-in task name."),
+    model: str = typer.Option(
+        "smollm2", "--model", help="Whose tokens to count (catalog name, HF folder or .gguf)."
+    ),
+    tokens: bool = typer.Option(True, help="Count tokens with the model's tokenizer."),
+    embeddings: bool = typer.Option(
+        True, help="Also find near-duplicate leakage with sentence embeddings (MiniLM)."
+    ),
+    embedder: str = typer.Option("minilm", "--embedder", help="Embedder for --embeddings."),
+    profile: str = typer.Option("standard", "--profile", help="Whose limits to compare with."),
+    allow_leakage: bool = typer.Option(False, help="Report leaked test items as warnings only."),
+) -> None:
+    """Check a task and report every problem (file, line, field), then its statistics:
+    items per split and kind, label balance, token lengths against the model's context and
+    the run's limits, duplicates, and test questions that (nearly) repeat train questions.
+
+    Exit code 1 when there are problems.
+    """
+    from advisor.cli.task_views import print_problems, print_statistics
+    from advisor.tasks import check_task
+
+    task, problems = check_task(folder, allow_leakage=allow_leakage)
+    if problems:
+        print_problems(problems, folder)
+        raise typer.Exit(1)
+    print_statistics(task, model if tokens else None, embedder if embeddings else None, profile)
+
+
+@app.command("import")
+@friendly_errors
+def import_(
+    sources: list[Path] = typer.Argument(None, help="Data files, or a saved HF dataset folder."),
+    to: Path = typer.Option(..., "--to", help="The task folder to write."),
+    data_format: str = typer.Option(
+        None,
+        "--format",
+        help="Force a format: chat, prompt-completion, chat-prompt-completion, "
+        "alpaca, sharegpt, text, table (aliases: openai, bedrock, trl-*).",
+    ),
+    test: Path = typer.Option(None, "--test", help="A held-out file to use as the test set."),
+    corpus: Path = typer.Option(
+        None, "--corpus", help="A folder of .md/.txt/.html/.pdf documents."
+    ),
+    task_type: str = typer.Option("auto", "--type", help="auto | classification | generation."),
+    test_size: float = typer.Option(0.2, help="Test share (below 1) or count (1 and up)."),
+    seed: int = typer.Option(0, help="Seed of the split."),
+    name: str = typer.Option(None, help="Task name (default: the folder's name)."),
+    domain: str = typer.Option("imported data", help="The task's domain, for reports."),
+    system_prompt: str = typer.Option(None, help="The system prompt (default: the data's own)."),
+    text_col: str = typer.Option(None, help="Tables: the column holding the text to label."),
+    label_col: str = typer.Option(None, help="Tables: the column holding the label."),
+    question_col: str = typer.Option(None, help="Tables: the question column."),
+    answer_col: str = typer.Option(None, help="Tables: the answer column."),
+    force: bool = typer.Option(
+        False, help="Replace --to if it exists (once the new task is ready)."
+    ),
+    allow_leakage: bool = typer.Option(False, help="Keep test items that repeat train questions."),
+) -> None:
+    """Turn the files you already have into a task folder, split and validated.
+
+    Reads OpenAI chat JSONL, Bedrock prompt/completion, TRL's shapes, Alpaca, ShareGPT,
+    CSV/TSV/JSONL/Parquet tables and saved Hugging Face datasets; says what it read; splits
+    one file by seed (stratified for labels, near-duplicates on one side) unless --test is
+    given. Nothing is written unless the whole task validates.
+
+    Examples:  advisor tasks import intents.csv --to my-router --text-col text --label-col intent
+               advisor tasks import train.jsonl --test test.jsonl --corpus docs/ --to my-task
+    """
+    from advisor.importing import ImportRequest, Options, import_task
+
+    request = ImportRequest(
+        tuple(sources or ()),
+        to,
+        data_format,
+        test,
+        corpus,
+        task_type,
+        test_size,
+        seed,
+        name,
+        domain,
+        system_prompt,
+        Options(text_col, label_col, question_col, answer_col),
+        force,
+        allow_leakage,
+    )
+    for line in import_task(request).lines:
+        console.print(line, highlight=False, markup=False)
+    console.print(
+        f"next: [bold]advisor tasks validate {to}[/], then "
+        f"[bold]advisor compare --task {to} --profile quick[/]"
+    )

@@ -11,32 +11,44 @@ from __future__ import annotations
 APPROACHES: tuple[str, ...] = (
     "prompt",
     "fewshot",
+    "supervised",
+    "embed",
     "rag",
     "sft",
     "full_ft",
     "sft+rag",
     "cpt",
     "scratch",
+    "distill",
+    "preference",
 )
 
 APPROACH_LABELS: dict[str, str] = {
     "prompt": "Prompt engineering",
     "fewshot": "Few-shot prompting",
+    "supervised": "Supervised classifier (TF-IDF, trained from scratch)",
+    "embed": "Classifier on frozen sentence embeddings",
     "rag": "Retrieval-augmented generation (RAG)",
     "sft": "Supervised fine-tuning (LoRA)",
     "full_ft": "Full fine-tuning",
     "sft+rag": "RAG + fine-tuning",
     "cpt": "Continued pre-training",
     "scratch": "Training from scratch",
+    "distill": "Distillation (a small student trained on a large teacher)",
+    "preference": "Preference tuning (RLHF, DPO, reinforcement fine-tuning)",
 }
 
 # Least effort first: what a team has to build, pay for and maintain.
 EFFORT: tuple[str, ...] = (
     "prompt",
     "fewshot",
+    "supervised",
+    "embed",
     "rag",
     "sft",
     "sft+rag",
+    "distill",
+    "preference",
     "cpt",
     "full_ft",
     "scratch",
@@ -45,12 +57,16 @@ EFFORT: tuple[str, ...] = (
 EFFORT_NOTES: dict[str, str] = {
     "prompt": "no training, nothing to maintain but the prompt",
     "fewshot": "no training; a handful of examples in every prompt",
+    "supervised": "a small classifier trained in seconds on a CPU; nearly free to serve",
+    "embed": "a linear layer on a frozen encoder: seconds to train, an embedding per query",
     "rag": "no training; an index of the documents to keep current",
     "sft": "a LoRA adapter to train (hours) and retrain when behaviour must change",
     "sft+rag": "an adapter to train and an index to keep current",
     "cpt": "self-supervised training on the raw corpus (GPU days)",
     "full_ft": "every weight retrained: several GPUs and a copy of the model per version",
     "scratch": "a new model: a cluster, a huge corpus and months",
+    "distill": "a teacher's outputs to collect and a student model to train and serve",
+    "preference": "preference data (comparisons, ratings or a grader) and a reward-driven training run",
 }
 
 # Sentences that describe each approach, for matching free-worded answer options
@@ -66,6 +82,14 @@ APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "Include a few example questions and answers in the prompt.",
         "Show the model sample inputs and outputs in the prompt (few-shot prompting).",
         "Give the model examples to imitate inside its prompt.",
+    ),
+    "supervised": (
+        "Train a simple classifier such as logistic regression or an SVM on the labeled examples.",
+        "Use a traditional machine-learning model trained from scratch on the labeled data.",
+    ),
+    "embed": (
+        "Train a linear classifier on sentence embeddings from a frozen pre-trained encoder.",
+        "Use embeddings of each message as features for a small classifier.",
     ),
     "rag": (
         "Retrieve relevant documents at query time and add them to the prompt.",
@@ -95,11 +119,21 @@ APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
         "Train a brand-new model from random initialization on a massive dataset.",
         "Create an entirely new model of our own from nothing.",
     ),
+    "distill": (
+        "Distill the large model into a smaller student model trained on its outputs.",
+        "Train a compact model to imitate the large teacher model's answers.",
+    ),
+    "preference": (
+        "Tune the model on human preference comparisons with RLHF or DPO.",
+        "Use reinforcement learning from human feedback with a reward model.",
+        "Reinforcement fine-tuning with a grader that scores each answer.",
+    ),
 }
 
-# Benchmark strategy names are the approach names (a run never measures full_ft).
+# Benchmark strategy names are the approach names (a run never measures full_ft;
+# the classifiers only on classification tasks).
 MEASURABLE: frozenset[str] = frozenset(
-    {"prompt", "fewshot", "rag", "sft", "sft+rag", "cpt", "scratch"}
+    {"prompt", "fewshot", "rag", "sft", "sft+rag", "cpt", "scratch", "supervised", "embed"}
 )
 
 

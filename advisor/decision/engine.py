@@ -220,5 +220,12 @@ def recommend(
 
 
 def recommend_from_run(results: RunResults, scenario: Scenario | None = None) -> Recommendation:
-    """The recommendation for a finished benchmark run (what `advisor compare` prints last)."""
-    return recommend(scenario or Scenario(), evidence=results)
+    """The recommendation for a finished benchmark run (what `advisor compare` prints last).
+
+    The run says what the task produces (labels or text) when the scenario does not."""
+    scenario = scenario or Scenario()
+    if scenario.output == "unknown":
+        scenario = scenario.replace(
+            output="labels" if results.task_type == "classification" else "text"
+        )
+    return recommend(scenario, evidence=results)

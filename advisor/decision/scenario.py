@@ -75,6 +75,12 @@ SCENARIO_SPACE: dict[str, FieldSpec] = {
         "how often that knowledge changes",
         "knowledge changes",
     ),
+    "output": FieldSpec(
+        "choice",
+        ("labels", "text"),
+        "what the model must produce: labels (routing, tagging, classification) or free text",
+        "output",
+    ),
     "gaps": FieldSpec(
         "set",
         ("facts", "format", "tone", "behaviour", "task_skill", "vocabulary", "modality"),
@@ -119,6 +125,24 @@ SCENARIO_SPACE: dict[str, FieldSpec] = {
         ("tight", "normal", "generous"),
         "prompt tokens you can afford per query",
         "token budget",
+    ),
+    "teacher": FieldSpec(
+        "flag",
+        (True, False),
+        "a larger model already does the task well and its outputs may be used to train another",
+        "a capable teacher model",
+    ),
+    "preference_data": FieldSpec(
+        "flag",
+        (True, False),
+        "human preference comparisons, ratings or a reward signal (a grader) are available",
+        "preference data",
+    ),
+    "deployment": FieldSpec(
+        "choice",
+        ("cloud", "on_device"),
+        "where the model must run: cloud (servers) or on_device (a phone, a laptop, an edge box)",
+        "deployment",
     ),
     "citations": FieldSpec(
         "flag",
@@ -182,6 +206,16 @@ ALIASES: dict[str, dict[str, str]] = {
         "effort": "least_effort",
     },
     "knowledge": {"proprietary": "private", "internal": "private"},
+    "deployment": {"on-device": "on_device", "edge": "on_device", "device": "on_device"},
+    "output": {
+        "label": "labels",
+        "classification": "labels",
+        "classes": "labels",
+        "intents": "labels",
+        "free_text": "text",
+        "generation": "text",
+        "answers": "text",
+    },
     "knowledge_changes": {"real-time": "realtime", "static": "never", "hourly": "realtime"},
     "unlabeled_corpus": {"huge": "massive", "web-scale": "massive"},
 }
@@ -196,9 +230,13 @@ class Scenario:
     unlabeled_corpus: str = UNKNOWN
     knowledge: str = UNKNOWN
     knowledge_changes: str = UNKNOWN
+    output: str = UNKNOWN
     gaps: tuple[str, ...] = ()
     base_model_fit: str = UNKNOWN
     base_model_exists: bool = True
+    teacher: bool = False
+    preference_data: bool = False
+    deployment: str = UNKNOWN
     compute: str = UNKNOWN
     budget: str = UNKNOWN
     timeline: str = UNKNOWN

@@ -29,6 +29,8 @@ from advisor.errors import AdvisorError
 from advisor.fileio import read_jsonl
 
 BUILTIN_BANK = Path(__file__).parent / "data" / "bank.jsonl"
+OTHER = "other"
+"""What an option stands for when it is neither an approach nor a glossary concept."""
 DEFAULT_TOPIC = "general"
 LETTERS = string.ascii_uppercase
 
@@ -187,22 +189,27 @@ def _options(raw: Any, fail) -> dict[str, str]:
 
 
 def _option_approaches(raw: Any, options: Mapping[str, str], fail) -> dict[str, str]:
+    """Option letter → what the option stands for. Any label is accepted (banks
+    written for other tools label options their own way); the built-in bank's
+    labels are approaches, glossary ids or `other` (`known_label`, tested)."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise fail("expected an object mapping option letters to approaches", "option_approaches")
-    from advisor.decision import APPROACHES
-
     labels: dict[str, str] = {}
-    for key, approach in raw.items():
+    for key, label in raw.items():
         letter = str(key).strip().upper()
         if letter not in options:
             raise fail(f"{key!r} is not one of the options", "option_approaches")
-        if approach not in APPROACHES:
-            raise fail(
-                f"unknown approach {approach!r}",
-                f"option_approaches.{letter}",
-                hint=f"one of {', '.join(APPROACHES)}",
-            )
-        labels[letter] = approach
+        if not isinstance(label, str) or not label.strip():
+            raise fail("expected a label (text)", f"option_approaches.{letter}")
+        labels[letter] = label.strip()
     return labels
+
+
+def known_label(label: str) -> bool:
+    """An approach, a glossary concept or `other`."""
+    from advisor.decision import APPROACHES
+    from advisor.decision.concepts import load_concepts
+
+    return label in APPROACHES or label in load_concepts() or label == OTHER

@@ -30,6 +30,14 @@ OPTION_TEXT: dict[str, tuple[str, ...]] = {
         "Put a few labeled examples into the prompt (few-shot prompting).",
         "Few-shot prompting: show the model a handful of worked examples in each prompt.",
     ),
+    "supervised": (
+        "Train a small classifier (TF-IDF features, logistic regression) on the labeled examples.",
+        "Supervised learning from scratch: a classic classifier trained only on the labels.",
+    ),
+    "embed": (
+        "Train a linear classifier on sentence embeddings from a frozen pre-trained encoder.",
+        "Embed each message with a frozen encoder and fit a small classifier on the labels.",
+    ),
     "rag": (
         "Retrieval-augmented generation: index the documents; add relevant passages to prompts.",
         "Connect the model to a knowledge base and retrieve passages for each question (RAG).",
@@ -53,6 +61,14 @@ OPTION_TEXT: dict[str, tuple[str, ...]] = {
     "scratch": (
         "Train a new model from scratch.",
         "Pre-train a brand-new model from random initialisation on the team's data.",
+    ),
+    "distill": (
+        "Distill the large model: train a small student model on the teacher's outputs.",
+        "Knowledge distillation into a compact model that imitates the large one.",
+    ),
+    "preference": (
+        "Preference tuning (RLHF or DPO) on the human comparisons of answers.",
+        "Reinforcement fine-tuning with a reward model learned from human ratings.",
     ),
 }
 
@@ -82,6 +98,10 @@ _SENTENCES: dict[str, dict[Any, str] | Callable[[Any], str]] = {
         if n == 0
         else f"It has {n:,} labeled input-output examples of the task."
     ),
+    "output": {
+        "labels": "Each input must be assigned one label from a fixed set (routing or tagging).",
+        "text": "The answers are free text.",
+    },
     "label_quality": {
         "high": "The labeled examples are clean and consistent.",
         "mixed": "The labels are of mixed quality.",
@@ -140,6 +160,18 @@ _SENTENCES: dict[str, dict[Any, str] | Callable[[Any], str]] = {
         "tight": "Prompt tokens per request are tightly limited: long prompts are too expensive.",
         "normal": "Prompt length is within normal limits.",
         "generous": "Long prompts are affordable.",
+    },
+    "teacher": {
+        True: "A large model already does the task well, and its outputs may be used for training.",
+        False: "No model does the task well yet.",
+    },
+    "preference_data": {
+        True: "Reviewers have rated or compared thousands of the model's answers.",
+        False: "There are no human ratings of answers.",
+    },
+    "deployment": {
+        "cloud": "It will run on the company's servers.",
+        "on_device": "It must run on the customer's device, offline.",
     },
     "citations": {
         True: "Every answer must cite its sources for auditing.",

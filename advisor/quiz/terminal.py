@@ -92,14 +92,23 @@ def run_interactive(
     return responses, False
 
 
-def topic_table(result: QuizResult, title: str = "By topic") -> Table:
+def topic_table(result: QuizResult, title: str = "By topic", interval: bool = False) -> Table:
+    """Correct answers per topic; with `interval`, the 95% Wilson interval of each score."""
+    from advisor.quiz.auto import wilson_interval
+
     table = Table(title=title, title_justify="left")
     table.add_column("topic")
     table.add_column("correct", justify="right")
     table.add_column("asked", justify="right")
     table.add_column("score", justify="right")
+    if interval:
+        table.add_column("95% interval", justify="right")
     for topic, score in result.by_topic().items():
-        table.add_row(topic, str(score.correct), str(score.total), f"{score.accuracy:.0%}")
+        row = [topic, str(score.correct), str(score.total), f"{score.accuracy:.0%}"]
+        if interval:
+            low, high = wilson_interval(score.correct, score.total)
+            row.append(f"{low:.0%}–{high:.0%}")
+        table.add_row(*row)
     return table
 
 
@@ -163,16 +172,21 @@ def topics_table(questions: Sequence[Question]) -> Table:
 
 def print_auto_report(result: QuizResult, console: Console) -> None:
     """The engine's accuracy, per topic, and every miss with the engine's reasoning."""
+    from advisor.quiz.auto import wilson_interval
+
     engine = result.extra.get("engine", {})
+    low, high = wilson_interval(result.correct, result.total)
+    readers = sorted({e.get("engine", "keywords") for e in engine.values()}) or ["keywords"]
     console.print(
         Panel(
             f"[bold]The engine answered {result.correct}/{result.total} correctly[/]"
-            f" ({result.accuracy:.0%})",
+            f" ({result.accuracy:.0%}; 95% interval {low:.0%}–{high:.0%}, Wilson)"
+            f"\nreader: {', '.join(readers)}",
             title="advisor quiz --auto",
             title_align="left",
         )
     )
-    console.print(topic_table(result, title="Engine accuracy by topic"))
+    console.print(topic_table(result, title="Engine accuracy by topic", interval=True))
     misses = [r for r in result.responses if not r.correct]
     for response in misses:
         console.print(miss_panel(response, engine.get(response.question.id, {})))

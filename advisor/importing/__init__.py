@@ -1,0 +1,353 @@
+"""`advisor tasks import`: the files a team already has, turned into a task folder.
+
+    sources → records (`sources`) → examples or documents (`formats`)
+            → task type (labels or free text) → train / test (`split`, or --test)
+            → task.yaml, train.jsonl, test.jsonl, corpus/ in a temporary folder
+            → validated like any task (`advisor.tasks.check_task`) → renamed into place
+
+Nothing is written where the task goes until everything has been read and the
+new folder validates; an existing folder is replaced only with `force`, and
+then only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from advisor.importing.formats import (
+    FORMATS,
+    Converted,
+    Example,
+    ImportDataError,
+    Options,
+    detect_format,
+    resolve_format,
+)
+from advisor.importing.sources import read_corpus, read_source
+from advisor.importing.split import split_examples
+from advisor.tasks import check_task, normalise_question
+
+__all__ = ["FORMATS", "ImportDataError", "ImportRequest", "ImportReport", "import_task"]
+
+LABEL_MAX_CHARS = 64
+LABEL_MAX_WORDS = 6
+DEFAULT_SYSTEM_PROMPTS = {
+    "classification": "Classify the user's message.",
+    "generation": "You are a helpful assistant. Answer the user's question.",
+}
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    sources: tuple[Path, ...]
+    to: Path
+    format: str | None = None
+    test_file: Path | None = None
+    corpus: Path | None = None
+    task_type: str = "auto"  # auto | classification | generation
+    test_size: float = 0.2
+    seed: int = 0
+    name: str | None = None
+    domain: str = "imported data"
+    system_prompt: str | None = None
+    options: Options = field(default_factory=Options)
+    force: bool = False
+    allow_leakage: bool = False
+
+
+@dataclass
+class ImportReport:
+    """What the import read and wrote, line by line, for the terminal."""
+
+    lines: list[str] = field(default_factory=list)
+    task_type: str = ""
+    train: int = 0
+    test: int = 0
+    documents: int = 0
+    labels: int = 0
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def import_task(request: ImportRequest, report: ImportReport | None = None) -> ImportReport:
+    """Read, split, write and validate; raise `ImportDataError` (nothing written) on bad input."""
+    report = report or ImportReport()
+    if not request.sources and request.corpus is None:
+        raise ImportDataError("nothing to import", hint="name a data file, or --corpus DIR")
+    if request.to.exists() and not request.force:
+        raise ImportDataError(
+            "already exists",
+            file=request.to,
+            hint="pass --force to replace it (only once the new task is complete)",
+        )
+    if not request.test_size > 0 and request.test_file is None:
+        raise ImportDataError("must be above 0", field="--test-size")
+
+    examples, documents, held_out = [], [], None
+    for path in request.sources:
+        converted, test = _read(path, request, report)
+        examples += converted.examples
+        documents += converted.documents
+        if test is not None:
+            held_out = (held_out or []) + test.examples
+    if request.test_file is not None:
+        held_out = _read(request.test_file, request, report, role="test")[0].examples
+    if request.corpus is not None:
+        corpus = read_corpus(request.corpus)
+        documents += corpus.documents
+        report.say(f"corpus: {len(corpus.documents)} documents from {request.corpus}")
+        for note in corpus.notes:
+            report.say(f"  note: {note}")
+    if not examples:
+        raise ImportDataError(
+            "no labeled examples to learn from or test on",
+            file=request.sources[0] if request.sources else request.corpus,
+            hint="a task needs question/answer or text/label examples; documents alone "
+            "become a corpus only",
+        )
+
+    task_type = _task_type(request, examples, report)
+    system_prompt = _system_prompt(request, [*examples, *(held_out or [])], task_type, report)
+    if held_out is None:
+        split = split_examples(
+            examples,
+            test_size=request.test_size,
+            seed=request.seed,
+            stratify=task_type == "classification",
+        )
+        train, test = split.train, split.test
+        how = "stratified by label, " if task_type == "classification" else ""
+        report.say(
+            f"split: seed {request.seed}, {how}test {_share(request.test_size)} → "
+            f"train {len(train):,}, test {len(test):,}; near-duplicates kept on one side "
+            f"({split.groups:,} groups of {split.grouped_examples:,} examples)"
+        )
+    else:
+        train, test = examples, held_out
+        report.say(f"split: as given → train {len(train):,}, test {len(test):,}")
+    _write(request, task_type, system_prompt, train, test, documents, report)
+    return report
+
+
+def _share(test_size: float) -> str:
+    return f"{test_size:.0%}" if test_size < 1 else f"{int(test_size):,} items"
+
+
+def _read(
+    path: Path, request: ImportRequest, report: ImportReport, role: str = "data"
+) -> tuple[Converted, Converted | None]:
+    source = read_source(path)
+    detected = detect_format(source.records[0][1])
+    fmt = resolve_format(request.format) if request.format else detected
+    try:
+        converted = fmt.convert(source.records, request.options)
+        test = fmt.convert(source.test, request.options) if source.test else None
+    except ImportDataError as exc:
+        if fmt is not detected:
+            exc.hint = (
+                f"{path.name} reads as {detected.title}: try --format {detected.name}, "
+                "or leave --format out"
+            )
+        raise
+    records = len(source.records) + len(source.test or ())
+    read_as = f"read as: {fmt.title}, {source.kind}, {records:,} records"
+    produced = f"{len(converted.examples):,} examples" if converted.examples else ""
+    if converted.documents:
+        produced = f"{len(converted.documents):,} documents"
+    report.say(f"{path} ({role}): {read_as} → {produced}")
+    if test is not None:
+        report.say(
+            f"  its '{source.test[0][0].file.rsplit('[', 1)[-1][:-1]}' split is the test set"
+        )
+    for note in converted.notes:
+        report.say(f"  {note}")
+    return converted, test
+
+
+def _looks_like_labels(answers: Sequence[str]) -> bool:
+    distinct = Counter(answers)
+    short = all(
+        len(a) <= LABEL_MAX_CHARS and len(a.split()) <= LABEL_MAX_WORDS and "\n" not in a
+        for a in distinct
+    )
+    return len(distinct) >= 2 and short and len(answers) >= 2 * len(distinct)
+
+
+def _task_type(request: ImportRequest, examples: list[Example], report: ImportReport) -> str:
+    answers = [e.answer for e in examples]
+    distinct = len(set(answers))
+    if request.task_type != "auto":
+        chosen = request.task_type
+        report.say(f"type: {chosen} (as asked; {distinct:,} distinct answers)")
+    elif request.options.label_col is not None or _looks_like_labels(answers):
+        chosen = "classification"
+        report.say(
+            f"type: classification ({distinct:,} distinct short answers over {len(answers):,} "
+            "examples; --type generation keeps them as free text)"
+        )
+    else:
+        chosen = "generation"
+        report.say(
+            f"type: generation ({distinct:,} distinct answers over {len(answers):,} examples)"
+        )
+    if chosen == "classification" and distinct < 2:
+        raise ImportDataError(
+            "a classification task needs at least two labels", hint="check the label column"
+        )
+    return chosen
+
+
+def _system_prompt(
+    request: ImportRequest, examples: list[Example], task_type: str, report: ImportReport
+) -> str:
+    if request.system_prompt:
+        return request.system_prompt.strip()
+    prompts = Counter(e.system for e in examples if e.system)
+    if not prompts:
+        return DEFAULT_SYSTEM_PROMPTS[task_type]
+    prompt, count = prompts.most_common(1)[0]
+    if len(prompts) > 1:
+        report.say(
+            f"  note: {len(prompts)} different system messages; the most common "
+            f"({count:,} examples) becomes the task's system prompt"
+        )
+    return prompt
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _write(
+    request: ImportRequest,
+    task_type: str,
+    system_prompt: str,
+    train: list[Example],
+    test: list[Example],
+    documents: list[tuple[str, str]],
+    report: ImportReport,
+) -> None:
+    to = request.to
+    staging = to.parent / f".{to.name}.importing-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    to.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir()
+        labels = _files(request, task_type, system_prompt, train, test, documents, staging, report)
+        _, problems = check_task(staging, allow_leakage=request.allow_leakage)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ImportDataError(
+                f"the imported task does not validate: {first.message}{more}",
+                field=first.field,
+                hint=first.hint,
+            )
+        if to.exists():
+            backup = to.parent / f".{to.name}.replaced-{os.getpid()}"
+            to.rename(backup)
+            staging.rename(to)
+            shutil.rmtree(backup)
+        else:
+            staging.rename(to)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    report.task_type, report.train, report.test = task_type, len(train), len(test)
+    report.documents, report.labels = len(documents), len(labels)
+    report.say(
+        f"wrote {to}: {len(train):,} train, {len(test):,} test, {len(documents):,} documents"
+    )
+
+
+def _files(
+    request: ImportRequest,
+    task_type: str,
+    system_prompt: str,
+    train: list[Example],
+    test: list[Example],
+    documents: list[tuple[str, str]],
+    folder: Path,
+    report: ImportReport,
+) -> list[str]:
+    import json
+
+    labels: list[str] = []
+    if task_type == "classification":
+        labels = sorted({e.answer for e in train} | {e.answer for e in test})
+        only_test = sorted({e.answer for e in test} - {e.answer for e in train})
+        if only_test:
+            report.say(
+                f"  note: {len(only_test)} label(s) only in the test set: {', '.join(only_test[:5])}"
+            )
+    multi_turn = sum(1 for e in test if len(e.turns) > 2)
+    if multi_turn:
+        report.say(
+            f"  note: {multi_turn} test conversation(s) have earlier turns; a test item asks "
+            "its last question only"
+        )
+    (folder / "task.yaml").write_text(
+        _task_yaml(request, task_type, system_prompt, labels, bool(documents)), encoding="utf-8"
+    )
+    with (folder / "train.jsonl").open("w", encoding="utf-8") as handle:
+        for example in train:
+            handle.write(json.dumps({"messages": list(example.turns)}, ensure_ascii=False) + "\n")
+    taught = {normalise_question(e.answer) for e in train}
+    with (folder / "test.jsonl").open("w", encoding="utf-8") as handle:
+        for n, example in enumerate(test, start=1):
+            row: dict[str, object] = {
+                "id": f"item-{n:05d}",
+                "question": example.question,
+                "reference": example.answer,
+            }
+            if task_type == "generation":
+                row["kind"] = "seen" if normalise_question(example.answer) in taught else "unseen"
+                row["facts"] = []
+            row["source"] = str(example.where)
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if documents:
+        corpus = folder / "corpus"
+        for name, text in documents:
+            path = corpus / (name.replace("/", "__").rsplit(".", 1)[0] + ".md")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text.strip() + "\n", encoding="utf-8")
+    return labels
+
+
+def _task_yaml(
+    request: ImportRequest, task_type: str, system_prompt: str, labels: list[str], corpus: bool
+) -> str:
+    name = request.name or request.to.name
+    sources = ", ".join(p.name for p in request.sources) or "documents"
+    spec: dict[str, object] = {
+        "name": name,
+        "version": 1,
+        "type": task_type,
+        "description": f"Imported by `advisor tasks import` from {sources}.",
+        "domain": request.domain,
+        "system_prompt": system_prompt,
+    }
+    if task_type == "classification":
+        spec["labels"] = labels
+    else:
+        spec["score"] = "token_f1"
+    if corpus:
+        spec["corpus"] = "corpus"
+    header = (
+        "# Written by `advisor tasks import`. Edit freely: the system prompt, the domain, the\n"
+        "# description. `advisor tasks validate` checks the folder and reports its statistics.\n"
+    )
+    if task_type == "generation":
+        header += (
+            "# score: token_f1 — imported answers list no facts; add `facts` to test items and\n"
+            "# set `score: facts` to score by fact recall.\n"
+        )
+    return header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)

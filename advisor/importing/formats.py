@@ -1,0 +1,391 @@
+"""The data formats `advisor tasks import` reads, one reader per format behind one registry.
+
+Files become records first (`advisor.importing.sources`: JSON Lines, JSON,
+CSV/TSV and Parquet through pandas, a saved Hugging Face dataset through
+`datasets`); a format then turns records into chat examples, or into corpus
+documents. Each format knows how to recognise one record of its own and checks
+every record it converts, naming the file, the line (or row) and the field.
+
+| name                  | a record                                              | also known as |
+|-----------------------|-------------------------------------------------------|---------------|
+| chat                  | {"messages": [{"role", "content", "weight"?}, ...]}   | OpenAI chat fine-tuning, TRL conversational |
+| prompt-completion     | {"prompt": "...", "completion": "..."}                | Bedrock, TRL prompt-completion |
+| chat-prompt-completion| {"prompt": [messages], "completion": [messages]}      | TRL conversational prompt-completion |
+| text                  | {"text": "..."} (becomes the corpus)                  | TRL language modeling |
+| alpaca                | {"instruction", "input"?, "output"}                   | |
+| sharegpt              | {"conversations": [{"from", "value"}, ...]}           | |
+| table                 | named columns (--text-col/--label-col or --question-col/--answer-col) | CSV, TSV, Parquet, JSONL |
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.errors import AdvisorError
+
+
+class ImportDataError(AdvisorError):
+    """Input `advisor tasks import` cannot read (named so it never shadows Python's)."""
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a record came from: the file and its line (JSONL), row (tables) or item."""
+
+    file: str
+    line: int | None = None
+    unit: str = "line"
+
+    def error(self, message: str, field: str | None = None, hint: str | None = None):
+        if self.unit == "line" or self.line is None:
+            return ImportDataError(message, file=self.file, line=self.line, field=field, hint=hint)
+        where = f"{self.file} {self.unit} {self.line}"  # "data.json item 3", "x.parquet row 12"
+        return ImportDataError(message, file=where, field=field, hint=hint)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Example:
+    """One imported example: the turns before the answer, the answer last.
+
+    `system` is the record's own system message (the importer makes the most
+    common one the task's system prompt); `group` ties together the examples
+    cut from one conversation, so a split keeps them on one side.
+    """
+
+    turns: tuple[dict[str, str], ...]  # user / assistant turns, ending with the assistant's
+    where: Where
+    group: str
+    system: str | None = None
+
+    @property
+    def question(self) -> str:
+        return next(t["content"] for t in reversed(self.turns) if t["role"] == "user")
+
+    @property
+    def answer(self) -> str:
+        return self.turns[-1]["content"]
+
+
+@dataclass
+class Converted:
+    examples: list[Example] = field(default_factory=list)
+    documents: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Options:
+    text_col: str | None = None
+    label_col: str | None = None
+    question_col: str | None = None
+    answer_col: str | None = None
+
+
+Records = Sequence[tuple[Where, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    title: str
+    recognises: Callable[[dict[str, Any]], bool]
+    convert: Callable[[Records, Options], Converted]
+    aliases: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- shared checks
+
+
+def _text(value: Any, where: Where, field_name: str) -> str:
+    """A non-empty string; OpenAI-style content parts are joined (text parts only)."""
+    if isinstance(value, list) and all(isinstance(p, dict) for p in value):
+        parts = []
+        for part in value:
+            if part.get("type", "text") != "text" or not isinstance(part.get("text"), str):
+                raise where.error(
+                    f"only text content is supported, found a '{part.get('type')}' part",
+                    field_name,
+                )
+            parts.append(part["text"])
+        value = "".join(parts)
+    if value is None or (isinstance(value, float) and value != value):  # pandas NaN
+        raise where.error("missing value", field_name)
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise where.error(f"expected text, got {type(value).__name__}", field_name)
+    text = str(value).strip()
+    if not text:
+        raise where.error("empty", field_name)
+    return text
+
+
+ROLE_NAMES = {
+    "system": "system",
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "chatgpt": "assistant",
+}
+
+
+def _conversation_examples(
+    messages: list[dict[str, str | int]], where: Where, field_name: str
+) -> list[Example]:
+    """One example per trained assistant turn (weight 1, the default; OpenAI's
+    `weight: 0` turns stay as context only), each with the turns before it."""
+    system = None
+    turns: list[dict[str, str]] = []
+    examples = []
+    for i, message in enumerate(messages):
+        role = message["role"]
+        if role == "system":
+            if turns:
+                raise where.error(
+                    "a system message after the conversation began", f"{field_name}[{i}]"
+                )
+            system = message["content"]
+            continue
+        turns.append({"role": role, "content": message["content"]})
+        if role == "assistant" and message.get("weight", 1) != 0:
+            if not any(t["role"] == "user" for t in turns):
+                raise where.error("an assistant turn before any user turn", f"{field_name}[{i}]")
+            examples.append(Example(tuple(turns), where, group=str(where), system=system))
+    if not examples:
+        raise where.error(
+            "no assistant answer to learn (every assistant turn has weight 0, or there is none)",
+            field_name,
+        )
+    return examples
+
+
+def _messages(value: Any, where: Where, field_name: str, *, role_key="role", content_key="content"):
+    if not isinstance(value, list) or not value:
+        raise where.error("expected a non-empty list of messages", field_name)
+    parsed = []
+    for i, message in enumerate(value):
+        here = f"{field_name}[{i}]"
+        if not isinstance(message, dict):
+            raise where.error(f"expected an object with {role_key} and {content_key}", here)
+        role = ROLE_NAMES.get(str(message.get(role_key, "")).lower())
+        if role is None:
+            known = ", ".join(sorted(ROLE_NAMES))
+            raise where.error(
+                f"unknown role {message.get(role_key)!r} (one of {known})", f"{here}.{role_key}"
+            )
+        weight = message.get("weight", 1)
+        if weight not in (0, 1):
+            raise where.error("weight is 0 or 1", f"{here}.weight")
+        parsed.append(
+            {
+                "role": role,
+                "content": _text(message.get(content_key), where, f"{here}.{content_key}"),
+                "weight": weight,
+            }
+        )
+    return parsed
+
+
+# ---------------------------------------------------------------- the formats
+
+
+def _chat(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for where, record in records:
+        out.examples += _conversation_examples(
+            _messages(record.get("messages"), where, "messages"), where, "messages"
+        )
+    return out
+
+
+def _prompt_completion(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for where, record in records:
+        prompt = _text(record.get("prompt"), where, "prompt")
+        completion = _text(record.get("completion"), where, "completion")
+        turns = ({"role": "user", "content": prompt}, {"role": "assistant", "content": completion})
+        out.examples.append(Example(turns, where, group=str(where)))
+    return out
+
+
+def _chat_prompt_completion(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for where, record in records:
+        prompt = _messages(record.get("prompt"), where, "prompt")
+        completion = _messages(record.get("completion"), where, "completion")
+        if any(m["role"] != "assistant" for m in completion):
+            raise where.error("the completion holds assistant messages only", "completion")
+        context = [{**m, "weight": 0} for m in prompt]  # the loss is on the completion only
+        out.examples += _conversation_examples([*context, *completion], where, "completion")
+    return out
+
+
+def _text_documents(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for n, (where, record) in enumerate(records, start=1):
+        out.documents.append((f"text-{n:05d}", _text(record.get("text"), where, "text")))
+    out.notes.append(
+        f"{len(out.documents)} plain texts (language-modelling data) become the corpus: "
+        "what rag retrieves and cpt trains on"
+    )
+    return out
+
+
+def _alpaca(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for where, record in records:
+        instruction = _text(record.get("instruction"), where, "instruction")
+        extra = record.get("input")
+        question = instruction
+        if isinstance(extra, str) and extra.strip():
+            question = f"{instruction}\n\n{extra.strip()}"
+        turns = (
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": _text(record.get("output"), where, "output")},
+        )
+        system = record.get("system") if isinstance(record.get("system"), str) else None
+        out.examples.append(Example(turns, where, group=str(where), system=system or None))
+    return out
+
+
+def _sharegpt(records: Records, options: Options) -> Converted:
+    out = Converted()
+    for where, record in records:
+        messages = _messages(
+            record.get("conversations"),
+            where,
+            "conversations",
+            role_key="from",
+            content_key="value",
+        )
+        if isinstance(record.get("system"), str) and record["system"].strip():
+            messages.insert(0, {"role": "system", "content": record["system"].strip(), "weight": 1})
+        out.examples += _conversation_examples(messages, where, "conversations")
+    return out
+
+
+TEXT_COLUMNS = ("text", "sentence", "utterance", "query", "message", "question", "input", "prompt")
+LABEL_COLUMNS = ("label", "labels", "intent", "category", "class", "target", "tag")
+ANSWER_COLUMNS = ("answer", "response", "output", "completion", "reference", "reply")
+
+
+def _column(
+    columns: list[str], wanted: str | None, guesses: Sequence[str], flag: str, where: Where
+):
+    if wanted is not None:
+        if wanted not in columns:
+            close = difflib.get_close_matches(wanted, columns, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"columns: {', '.join(columns)}"
+            raise where.error(f"no column '{wanted}'", flag, hint=hint)
+        return wanted
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[g] for g in guesses if g in lowered), None)
+
+
+def table_columns(columns: list[str], options: Options, where: Where) -> tuple[str, str, str]:
+    """(input column, output column, task type) for a table, from the flags or the names."""
+    text = _column(columns, options.text_col, TEXT_COLUMNS, "--text-col", where)
+    label = _column(columns, options.label_col, LABEL_COLUMNS, "--label-col", where)
+    question = _column(columns, options.question_col, TEXT_COLUMNS, "--question-col", where)
+    answer = _column(columns, options.answer_col, ANSWER_COLUMNS, "--answer-col", where)
+    if options.label_col or (label and not options.answer_col and text):
+        if not text:
+            raise where.error(
+                "which column holds the text?", "--text-col", hint=f"columns: {', '.join(columns)}"
+            )
+        return text, label, "classification"
+    if question and answer:
+        return question, answer, "generation"
+    raise where.error(
+        f"cannot tell which columns to read (columns: {', '.join(columns)})",
+        hint="pass --text-col and --label-col (classification) or --question-col and "
+        "--answer-col (question answering)",
+    )
+
+
+def _table(records: Records, options: Options) -> Converted:
+    out = Converted()
+    if not records:
+        return out
+    first_where = records[0][0]
+    columns = list(records[0][1])
+    source, target, task_type = table_columns(columns, options, first_where)
+    for where, record in records:
+        turns = (
+            {"role": "user", "content": _text(record.get(source), where, source)},
+            {"role": "assistant", "content": _text(record.get(target), where, target)},
+        )
+        out.examples.append(Example(turns, where, group=str(where)))
+    out.notes.append(f"columns: '{source}' → '{target}' ({task_type})")
+    return out
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format(
+            "chat",
+            "chat messages JSONL (OpenAI chat fine-tuning; TRL conversational)",
+            lambda r: "messages" in r,
+            _chat,
+            aliases=("openai", "messages", "trl-conversational"),
+        ),
+        Format(
+            "chat-prompt-completion",
+            "TRL conversational prompt-completion",
+            lambda r: isinstance(r.get("prompt"), list),
+            _chat_prompt_completion,
+            aliases=("trl-conversational-prompt-completion",),
+        ),
+        Format(
+            "prompt-completion",
+            "prompt/completion pairs (Bedrock; TRL prompt-completion)",
+            lambda r: "prompt" in r or "completion" in r,
+            _prompt_completion,
+            aliases=("bedrock", "trl-prompt-completion"),
+        ),
+        Format(
+            "alpaca",
+            "Alpaca instructions (instruction / input / output)",
+            lambda r: "instruction" in r,
+            _alpaca,
+        ),
+        Format(
+            "sharegpt",
+            "ShareGPT conversations (from / value)",
+            lambda r: "conversations" in r,
+            _sharegpt,
+        ),
+        Format(
+            "text",
+            "plain texts (TRL language modeling), imported as the corpus",
+            lambda r: isinstance(r.get("text"), str) and len(r) == 1,
+            _text_documents,
+            aliases=("trl-text",),
+        ),
+        Format("table", "a table with named columns", lambda r: True, _table, aliases=("csv",)),
+    )
+}
+
+
+def resolve_format(name: str) -> Format:
+    """A format by name or alias, with a suggestion for a typo."""
+    for fmt in FORMATS.values():
+        if name == fmt.name or name in fmt.aliases:
+            return fmt
+    names = [n for f in FORMATS.values() for n in (f.name, *f.aliases)]
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"one of {', '.join(FORMATS)}"
+    raise ImportDataError(f"unknown format '{name}'", field="--format", hint=hint)
+
+
+def detect_format(record: dict[str, Any]) -> Format:
+    """The first format (in registry order) that recognises this record."""
+    return next(f for f in FORMATS.values() if f.recognises(record))

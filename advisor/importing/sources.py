@@ -1,0 +1,287 @@
+"""Files to records, and a folder of documents to a corpus.
+
+Records keep where they came from (file and line, row or item) so that every
+problem names it. Tables are read with pandas (Parquet through pyarrow), a
+saved Hugging Face dataset with `datasets`, JSON Lines with our located reader;
+documents: Markdown and text as they are, HTML with its tags dropped, PDF text
+with pypdf (pages without text are reported, not silently skipped).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+from advisor.fileio import read_jsonl
+from advisor.importing.formats import ImportDataError, Where
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+HF_MARKERS = ("dataset_info.json", "state.json", "dataset_dict.json")
+
+
+@dataclass
+class Source:
+    """One input file read into records; `test` holds a Hugging Face dataset's test split."""
+
+    path: Path
+    kind: str  # "JSON Lines", "JSON", "CSV", "TSV", "Parquet", "Hugging Face dataset"
+    records: list[tuple[Where, dict[str, Any]]]
+    test: list[tuple[Where, dict[str, Any]]] | None = None
+
+
+def read_source(path: Path) -> Source:
+    """Records of a JSONL / JSON / CSV / TSV / Parquet file or a saved HF dataset folder."""
+    if not path.exists():
+        raise ImportDataError("not found", file=path)
+    if path.is_dir():
+        if any((path / marker).is_file() for marker in HF_MARKERS):
+            return _hf_dataset(path)
+        raise ImportDataError(
+            "a folder, but not a saved Hugging Face dataset (no dataset_info.json or state.json)",
+            file=path,
+            hint="pass a data file, a folder written by `Dataset.save_to_disk`, or documents "
+            "with --corpus",
+        )
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _jsonl(path)
+    if suffix == ".json":
+        return _json(path)
+    if suffix in TABLE_SUFFIXES:
+        return _delimited(path, TABLE_SUFFIXES[suffix])
+    if suffix in (".parquet", ".pq"):
+        return _parquet(path)
+    raise ImportDataError(
+        f"unsupported file type '{suffix or path.name}'",
+        file=path,
+        hint="JSON Lines, JSON, CSV, TSV or Parquet; a saved Hugging Face dataset folder",
+    )
+
+
+def _jsonl(path: Path) -> Source:
+    records = [(Where(str(path), n), r) for n, r in read_jsonl(path, ImportDataError)]
+    return Source(path, "JSON Lines", records)
+
+
+def _json(path: Path) -> Source:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    except json.JSONDecodeError as exc:
+        # one object per line is JSON Lines whatever the file is called
+        if "Extra data" in exc.msg:
+            return _jsonl(path)
+        raise ImportDataError(f"malformed JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        data = data["data"]
+    if not isinstance(data, list) or not data:
+        raise ImportDataError("expected a non-empty list of records", file=path)
+    records = []
+    for n, record in enumerate(data, start=1):
+        if not isinstance(record, dict):
+            raise Where(str(path), n, "item").error("expected a JSON object")
+        records.append((Where(str(path), n, "item"), record))
+    return Source(path, "JSON", records)
+
+
+def _frame_records(path: Path, frame: Any, unit: str = "row") -> list[tuple[Where, dict]]:
+    if frame.empty:
+        raise ImportDataError("the table has no rows", file=path)
+    rows = frame.to_dict(orient="records")
+    # a CSV row n is on line n + 1 (the header is line 1)
+    offset = 1 if unit == "line" else 0
+    return [(Where(str(path), n + offset, unit), row) for n, row in enumerate(rows, start=1)]
+
+
+def _delimited(path: Path, separator: str) -> Source:
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
+    kind = "CSV" if separator == "," else "TSV"
+    return Source(path, kind, _frame_records(path, frame, unit="line"))
+
+
+def _parquet(path: Path) -> Source:
+    import pandas as pd
+
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises its own types for a damaged file
+        raise ImportDataError(
+            f"not a readable Parquet file ({_first_line(exc)})", file=path
+        ) from None
+    return Source(path, "Parquet", _frame_records(path, frame))
+
+
+def _hf_dataset(path: Path) -> Source:
+    from datasets import Dataset, DatasetDict, load_from_disk
+
+    try:
+        data = load_from_disk(str(path))
+    except Exception as exc:  # datasets raises many types for a damaged folder
+        raise ImportDataError(
+            f"not a readable saved dataset ({_first_line(exc)})", file=path
+        ) from None
+
+    def records(split: Dataset, name: str) -> list[tuple[Where, dict]]:
+        return [(Where(f"{path}[{name}]", n, "row"), dict(r)) for n, r in enumerate(split, 1)]
+
+    if isinstance(data, DatasetDict):
+        names = list(data)
+        train_name = "train" if "train" in data else names[0]
+        test_name = next((n for n in ("test", "validation") if n in data and n != train_name), None)
+        return Source(
+            path,
+            f"Hugging Face dataset (splits: {', '.join(names)})",
+            records(data[train_name], train_name),
+            records(data[test_name], test_name) if test_name else None,
+        )
+    return Source(path, "Hugging Face dataset", records(data, "train"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------- documents
+
+
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+
+
+@dataclass
+class Corpus:
+    documents: list[tuple[str, str]] = field(default_factory=list)  # (name, Markdown text)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_corpus(folder: Path) -> Corpus:
+    """Every document under `folder` as Markdown text, with notes on what was left out."""
+    if not folder.is_dir():
+        raise ImportDataError("expected a folder of documents", file=folder, field="--corpus")
+    corpus = Corpus()
+    skipped: list[str] = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        suffix = path.suffix.lower()
+        if suffix not in DOCUMENT_SUFFIXES:
+            skipped.append(relative)
+            continue
+        if suffix == ".pdf":
+            title, text = path.stem, _pdf_text(path, relative, corpus.notes)
+        elif suffix in (".html", ".htm"):
+            title, text = _html_text(_read_text(path))
+        else:
+            title, text = path.stem, _read_text(path)
+        text = text.strip()
+        if not text:
+            corpus.notes.append(f"{relative}: no text, left out")
+            continue
+        if not text.startswith("#"):
+            text = f"# {title or path.stem}\n\n{text}"
+        corpus.documents.append((relative, text))
+    if skipped:
+        corpus.notes.append(
+            f"{len(skipped)} file(s) of other types left out: {', '.join(skipped[:5])}"
+            + (" …" if len(skipped) > 5 else "")
+        )
+    if not corpus.documents:
+        raise ImportDataError(
+            f"no documents ({', '.join(DOCUMENT_SUFFIXES)}) with text",
+            file=folder,
+            field="--corpus",
+        )
+    return corpus
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+
+
+def _pdf_text(path: Path, relative: str, notes: list[str]) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, OSError, ValueError) as exc:
+        raise ImportDataError(f"not a readable PDF ({_first_line(exc)})", file=path) from None
+    empty = [str(n) for n, text in enumerate(pages, start=1) if not text.strip()]
+    if empty:
+        notes.append(
+            f"{relative}: page(s) {', '.join(empty)} of {len(pages)} have no text "
+            "(scanned images need OCR first)"
+        )
+    return "\n\n".join(text.strip() for text in pages if text.strip())
+
+
+class _HTMLText(HTMLParser):
+    """Visible text of an HTML page, one block per paragraph-level element."""
+
+    BLOCKS = {
+        "p",
+        "div",
+        "li",
+        "br",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+    }
+    HIDDEN = {"script", "style", "head", "nav", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.parts.append(data)
+
+
+def _html_text(html: str) -> tuple[str, str]:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    blocks = [" ".join(b.split()) for b in "".join(parser.parts).split("\n\n")]
+    return " ".join("".join(parser.title).split()), "\n\n".join(b for b in blocks if b)

@@ -1,0 +1,144 @@
+"""The learned reader: trained on the practice corpus, it reads stems and options into
+approaches and concepts; the corpus covers the field and shares no text with the sets
+that measure the reader."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from advisor.decision import APPROACHES
+from advisor.decision.concepts import load_concepts
+from advisor.decision.reader import PRACTICE_FILE, LearnedReader, approach_of, training_texts
+from advisor.quiz.bank import BUILTIN_BANK, known_label
+from tiny import HashEmbedder
+
+DECISION_DATA = Path(__file__).parent / "data" / "decision"
+
+
+def _questions(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def practice():
+    return _questions(PRACTICE_FILE)
+
+
+def test_the_corpus_keys_every_approach_often_and_labels_every_option(practice):
+    keyed = Counter(q["option_approaches"][q["answer"]] for q in practice)
+    assert all(keyed[a] >= 20 for a in APPROACHES), keyed
+    for q in practice:
+        assert set(q["option_approaches"]) == set(q["options"]), q["id"]
+        assert all(known_label(v) for v in q["option_approaches"].values()), q["id"]
+    assert len(practice) >= 400 and len({q["id"] for q in practice}) == len(practice)
+
+
+def test_the_corpus_shares_no_question_with_the_sets_that_measure_the_reader(practice):
+    import yaml
+
+    from advisor.tasks import normalise_question
+
+    measured = {normalise_question(q["scenario"]) for q in _questions(BUILTIN_BANK)}
+    for path in DECISION_DATA.glob("scenarios*.yaml"):
+        measured |= {normalise_question(i["text"]) for i in yaml.safe_load(path.read_text())}
+    assert not [q["id"] for q in practice if normalise_question(q["scenario"]) in measured]
+
+
+def test_training_texts_include_every_glossary_term(practice):
+    option_texts, option_labels, stems, stem_labels = training_texts(practice[:5])
+    concepts = load_concepts()
+    for concept in concepts.values():
+        assert concept.term in option_texts
+        assert option_labels[option_texts.index(concept.term)] == concept.id
+        assert concept.definition in stems
+
+
+def test_concepts_fold_into_the_approach_they_map_to():
+    assert approach_of("domain_adaptation") == "cpt"
+    assert approach_of("rlhf") == "preference"
+    assert approach_of("batch_inference") == "batch_inference"  # not an approach
+    assert approach_of("rag") == "rag"
+
+
+TOY = [
+    {
+        "id": f"t{n}",
+        "scenario": stem,
+        "options": {"A": a, "B": b},
+        "answer": "A" if key == "a" else "B",
+        "option_approaches": {"A": la, "B": lb},
+    }
+    for n, (stem, a, la, b, lb, key) in enumerate(
+        [
+            (
+                "Prices change every week and answers must cite them.",
+                "Retrieve the price list at query time.",
+                "rag",
+                "Fine-tune on last year's prices.",
+                "sft",
+                "a",
+            ),
+            (
+                "Facts change daily; answers need sources.",
+                "Index the documents and retrieve passages.",
+                "rag",
+                "Train a new model from scratch.",
+                "scratch",
+                "a",
+            ),
+            (
+                "We have 20,000 curated examples of the house format.",
+                "Prompt the model harder.",
+                "prompt",
+                "Fine-tune a LoRA adapter on the examples.",
+                "sft",
+                "b",
+            ),
+            (
+                "Thousands of labeled replies in our tone.",
+                "Retrieve documents.",
+                "rag",
+                "Fine-tune on the labeled replies.",
+                "sft",
+                "b",
+            ),
+        ]
+        * 3
+    )
+]
+
+
+def test_a_reader_learns_what_stems_ask_for_and_what_options_stand_for():
+    reader = LearnedReader(HashEmbedder()).fit(TOY)
+    choice = reader.choose(
+        "Our prices change every week and must be cited.",
+        {"A": "Fine-tune on the prices.", "B": "Retrieve the prices at query time."},
+    )
+    assert choice.letter == "B"
+    assert choice.option_labels["B"] == "rag" and choice.stem_labels[0][0] == "rag"
+    assert set(choice.scores) == {"A", "B"} and all(0 <= s <= 2 for s in choice.scores.values())
+    again = reader.choose(
+        "We have thousands of labeled examples in our house format.",
+        {"A": "Retrieve documents at query time.", "B": "Fine-tune a LoRA adapter on them."},
+    )
+    assert again.letter == "B"
+
+
+def test_load_reader_fits_once_and_then_loads_from_the_cache(tmp_path, monkeypatch):
+    from advisor.decision import reader as module
+    from tiny import save_tiny_embedder
+
+    embedder = save_tiny_embedder(tmp_path / "embedder")
+    practice = tmp_path / "practice.jsonl"
+    practice.write_text("".join(json.dumps(q) + "\n" for q in TOY))
+    first = module.load_reader(str(embedder), practice)
+    fits = []
+    monkeypatch.setattr(module.LearnedReader, "fit", lambda self, qs: fits.append(1) or self)
+    second = module.load_reader(str(embedder), practice)
+    assert not fits  # from the cache
+    question = ("Prices change weekly.", {"A": "Retrieve them.", "B": "Fine-tune."})
+    assert first.choose(*question) == second.choose(*question)
