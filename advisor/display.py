@@ -331,3 +331,26 @@ def examples_to_match(scores: dict[str, Any]) -> dict[str, int | None]:
 
 def _mean(stat: dict[str, float] | None) -> float | None:
     return None if not stat else stat.get("mean")
+
+
+def all_tasks_table(scores: list[dict[str, Any]], recommended: dict[str, str]) -> Table:
+    """Task × strategy: each task's primary score, and the strategy recommended for it."""
+    names = list(dict.fromkeys(n for s in scores for n in s["strategies"]))
+    table = Table(title="score by task and strategy (higher is better)", title_justify="left")
+    table.add_column("task", style="bold", no_wrap=True)
+    table.add_column("type")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("recommended", style="bold green")
+    for run in scores:
+        cells = []
+        for name in names:
+            entry = run["strategies"].get(name)
+            status = run.get("not_scored", {}).get(name, {}).get("status")
+            cells.append(fmt(entry["overall"].get("score")) if entry else (status or "·"))
+        table.add_row(
+            run["task"], run.get("task_type", "generation"), *cells, recommended[run["task"]]
+        )
+    table.caption = "score: fact recall (generation tasks) or accuracy (classification); · not run"
+    table.caption_justify = "left"
+    return table

@@ -95,3 +95,27 @@ def print_results(outcome: RunOutcome, console: Console) -> None:
         f"score = {scores.get('score_means', 'the primary metric')}[/]"
     )
     console.print(f"Run folder: [bold]{outcome.run_dir}[/]")
+
+
+def run_all_tasks(configs: list[RunConfig], console: Console, **kwargs) -> list[RunOutcome]:
+    """`advisor compare --task all`: every built-in task in turn, then one summary —
+    the score of every strategy on every task and the recommendation for each."""
+    from advisor.display import all_tasks_table
+
+    outcomes, verdicts = [], {}
+    for config in configs:
+        console.rule(f"task {config.task}")
+        outcome = run_and_report(config, console, **kwargs)
+        outcomes.append(outcome)
+        verdicts[outcome.scores["task"]] = _chosen(outcome)
+    console.rule("every built-in task")
+    console.print(all_tasks_table([o.scores for o in outcomes], verdicts))
+    return outcomes
+
+
+def _chosen(outcome: RunOutcome) -> str:
+    from advisor.decision import recommend_from_run
+    from benchmarks.results import load_run_results
+
+    recommendation = recommend_from_run(load_run_results(outcome.run_dir))
+    return recommendation.top.approach

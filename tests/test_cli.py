@@ -94,3 +94,37 @@ def test_compare_end_to_end_with_a_local_model_folder(tmp_path: Path) -> None:
         and len(manifest["model"]["sha256"]) == 64
     )
     assert f"Run folder: {run}" in result.output.replace("\n", "")
+
+
+def test_compare_all_tasks_ends_with_one_summary(tmp_path: Path, monkeypatch) -> None:
+    import advisor.tasks
+    from tiny import save_tiny_embedder, save_tiny_model, write_tiny_classification_task
+
+    tasks = [
+        str(write_tiny_task(tmp_path / "tiny")),
+        str(write_tiny_classification_task(tmp_path / "intents")),
+    ]
+    monkeypatch.setattr(advisor.tasks, "list_builtin_tasks", lambda: tasks)
+    model, embedder = save_tiny_model(tmp_path / "m"), save_tiny_embedder(tmp_path / "e")
+    runs = tmp_path / "runs"
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            "--task",
+            "all",
+            "-s",
+            "prompt,supervised",
+            "--runs-dir",
+            str(runs),
+            f"model.generator={model}",
+            f"model.embedder={embedder}",
+            "generation.max_new_tokens=4",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(runs.iterdir())) == 2
+    summary = result.output[result.output.index("every built-in task") :]
+    assert "score by task and strategy" in summary
+    assert "tiny-intents" in summary and "classification" in summary and "skipped" in summary
+    assert "recommended" in summary

@@ -198,3 +198,94 @@ def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
     console.print(learning_curve_table(outcome.scores))
     text = console.export_text()
     assert "SFT matches RAG" in text and "rag (no training)" in text
+
+
+# ---------------------------------------------------------------- skipped and failed strategies
+
+
+class BrokenStrategy(PromptStrategy):
+    """The prompt strategy, failing while it prepares (until `fixed`)."""
+
+    name = "broken"
+    fixed = False
+
+    def prepare(self, ctx):
+        if not BrokenStrategy.fixed:
+            raise ValueError("the GPU caught fire")
+        return super().prepare(ctx)
+
+
+def test_a_strategy_that_cannot_run_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    from tiny import write_tiny_classification_task
+
+    task = write_tiny_classification_task(tmp_path / "intents")  # no corpus
+    config = merge(
+        RunConfig(),
+        {
+            "task": str(task),
+            "strategies": ["prompt", "cpt", "supervised"],
+            "runs_dir": str(tmp_path / "runs"),
+            "generation": {"batch_size": 4},
+        },
+    )
+    outcome = _harness(config).run()
+    assert set(outcome.scores["strategies"]) == {"prompt", "supervised"}
+    skipped = outcome.scores["not_scored"]["cpt"]
+    assert skipped["status"] == "skipped" and "needs a corpus" in skipped["reason"]
+    assert json.loads((outcome.run_dir / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_the_classifiers_are_skipped_on_a_generation_task(tmp_path: Path) -> None:
+    outcome = _harness(_config(tmp_path, ["prompt", "supervised", "embed"])).run()
+    assert set(outcome.scores["strategies"]) == {"prompt"}
+    for name in ("supervised", "embed"):
+        assert "classification" in outcome.scores["not_scored"][name]["reason"]
+
+
+def test_a_failing_strategy_is_reported_and_the_others_are_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(registry.REGISTRY, "broken", "test_harness:BrokenStrategy")
+    monkeypatch.setattr(BrokenStrategy, "fixed", False)
+    config = _config(tmp_path, ["prompt", "broken", "fewshot"])
+    outcome = _harness(config).run()
+    assert set(outcome.scores["strategies"]) == {"prompt", "fewshot"}
+    failed = outcome.scores["not_scored"]["broken"]
+    assert failed == {
+        "status": "failed",
+        "reason": "ValueError: the GPU caught fire",
+        "seeds": [0],
+    }
+    error_log = outcome.run_dir / "strategies" / "broken-seed0" / "error.log"
+    assert "Traceback" in error_log.read_text() and "the GPU caught fire" in error_log.read_text()
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and manifest["failed_units"] == ["broken-seed0"]
+
+    # the same command again retries only what failed, in the same run folder
+    monkeypatch.setattr(BrokenStrategy, "fixed", True)
+    again = _harness(config).run()
+    assert again.resumed and again.run_dir == outcome.run_dir
+    assert set(again.scores["strategies"]) == {"prompt", "broken", "fewshot"}
+    assert json.loads((again.run_dir / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_nothing_scored_is_an_error_not_an_empty_table(tmp_path: Path) -> None:
+    from advisor.errors import AdvisorError
+
+    with pytest.raises(AdvisorError, match="no strategy could be scored"):
+        _harness(_config(tmp_path, ["supervised"])).run()
+
+
+def test_lengths_come_from_the_task(tmp_path: Path) -> None:
+    config = _config(tmp_path, ["prompt"], generation={"max_new_tokens": 0, "batch_size": 2})
+    outcome = _harness(config).run()
+    manifest = json.loads((outcome.run_dir / "manifest.json").read_text())
+    derived = manifest["derived_limits"]["generation.max_new_tokens"]
+    from advisor.tasks import load_task
+    from benchmarks.limits import measure_lengths
+
+    task = load_task(config.task)
+    tokenizer = tiny_provider().tokenizer()
+    assert derived == max(measure_lengths(task, tokenizer).train_answer)
+    answers = [json.loads(x) for x in (outcome.run_dir / "answers.jsonl").read_text().splitlines()]
+    assert max(a["output_tokens"] for a in answers) <= derived

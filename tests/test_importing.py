@@ -107,7 +107,10 @@ def test_import_validate_and_quick_compare(files, flags, read_as, task_type, tmp
     assert scores["strategies"], scores
     if task_type == "classification":
         assert {"supervised", "embed"} <= set(scores["strategies"])
-        assert "accuracy" in compared.output
+        assert "accuracy" in compared.output and "macro-F1" in compared.output
+    elif not task.corpus:  # nothing to retrieve from or pre-train on: said, not a crash
+        assert {"rag", "cpt", "sft+rag"} <= set(scores["not_scored"])
+        assert "not scored" in compared.output and "skipped" in compared.output
     assert (run / "report.md").is_file()
 
 

@@ -16,7 +16,11 @@ def _csv(value: str | None) -> list[str] | None:
 @friendly_errors
 def compare(
     task: str = typer.Option(
-        None, "--task", "-t", help="Built-in task name or path to a task folder [default: banking]."
+        None,
+        "--task",
+        "-t",
+        help="Built-in task name, path to a task folder, or 'all' (every built-in task, "
+        "then one summary) [default: banking].",
     ),
     strategies: str = typer.Option(
         None,
@@ -70,7 +74,7 @@ def compare(
                advisor compare -s prompt,rag -n 20 rag.top_k=5
     """
     from advisor.config import resolve_config
-    from benchmarks.compare import run_and_report
+    from benchmarks.compare import run_all_tasks, run_and_report
 
     settings = {
         "task": task,
@@ -81,13 +85,26 @@ def compare(
         "runs_dir": str(runs_dir) if runs_dir else None,
         "allow_leakage": allow_leakage or None,
     }
+    run = {"resume": resume if resume else not fresh, "prices_file": prices}
+    if task == "all":
+        from advisor.errors import ConfigError
+        from advisor.tasks import list_builtin_tasks
+
+        if resume:
+            raise ConfigError("--resume names one run; with --task all, rerun the same command")
+
+        configs = [
+            resolve_config(
+                profile=profile,
+                config_file=config_file,
+                settings={**settings, "task": name},
+                overrides=overrides,
+            )
+            for name in list_builtin_tasks()
+        ]
+        run_all_tasks(configs, console, **run, scenario_file=scenario)
+        return
     config = resolve_config(
         profile=profile, config_file=config_file, settings=settings, overrides=overrides
     )
-    run_and_report(
-        config,
-        console,
-        resume=resume if resume else not fresh,
-        prices_file=prices,
-        scenario_file=scenario,
-    )
+    run_and_report(config, console, **run, scenario_file=scenario)

@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -49,6 +50,26 @@ class Concept:
         return tuple(
             dict.fromkeys([self.id.replace("_", " "), self.term, plain, *short, *self.aliases])
         )
+
+
+@dataclass(frozen=True)
+class Scale:
+    """An ordering of concepts or approaches, least first, and the cues that say a
+    question is about it."""
+
+    name: str
+    order: tuple[str, ...]
+    cues: tuple[Any, ...]  # compiled patterns
+    also: dict[str, str]  # a label off the ordering → the entry it stands for on it
+
+    def position(self, label: str) -> int | None:
+        from advisor.decision.reader import approach_of
+
+        for candidate in (label, approach_of(label)):
+            candidate = self.also.get(candidate, candidate)
+            if candidate in self.order:
+                return self.order.index(candidate)
+        return None
 
 
 def _fold(text: str) -> str:
@@ -97,6 +118,29 @@ def load_concepts(path: Path = CONCEPTS_FILE) -> dict[str, Concept]:
             if other not in concepts:
                 raise AdvisorError(f"'{concept.id}' refers to unknown entry '{other}'", file=path)
     return concepts
+
+
+@functools.cache
+def load_scales(path: Path = CONCEPTS_FILE) -> dict[str, Scale]:
+    """The orderings of the glossary's `scales:` section."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    known = set(load_concepts(path))
+    from advisor.decision.approaches import APPROACHES
+
+    scales = {}
+    for name, raw in (data.get("scales") or {}).items():
+        order = tuple(raw["order"])
+        unknown = [x for x in order if x not in known and x not in APPROACHES]
+        if unknown:
+            raise AdvisorError(f"unknown entries {unknown}", file=path, field=f"scales.{name}")
+        cues = tuple(re.compile(c, re.IGNORECASE) for c in raw.get("cues") or ())
+        also = {str(k): str(v) for k, v in (raw.get("also") or {}).items()}
+        if any(v not in order for v in also.values()):
+            raise AdvisorError(
+                "`also` must name entries of `order`", file=path, field=f"scales.{name}"
+            )
+        scales[name] = Scale(name, order, cues, also)
+    return scales
 
 
 @functools.cache

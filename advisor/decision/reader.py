@@ -15,7 +15,17 @@ glossary (every term, alias and definition):
 - the option chosen is the one most likely to stand for what the stem asks:
   Σ_label P(label | stem) · P(label | option), plus the same with concepts
   folded into the approach they map to (a stem that asks for continued
-  pre-training matches an option that names "domain-adaptive pre-training").
+  pre-training matches an option that names "domain-adaptive pre-training");
+- a **statement reader** says how likely an option is a true statement of the
+  field (trained on the options of "which statement is correct?" questions and
+  on the glossary's definitions): it weighs in where the stem asks which
+  statement is true, or false;
+- three kinds of question are reasoned out rather than matched, from the
+  glossary's orderings and definitions: the MOST or LEAST of an ordering
+  (security ownership on the scoping ladder; cost and effort of the approaches,
+  when the question is about the approaches themselves), a list in the right
+  order ("from least to most costly"), and how many examples a prompt shows
+  (zero-, one-, few-shot).
 
 Both readers are logistic regressions (scikit-learn) over TF-IDF word 1-2-grams
 (which keep phrases such as "no labeled data" or "thumbs-up ratings") and the
@@ -28,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,9 +48,69 @@ from typing import Any
 from advisor.decision.concepts import CONCEPTS_FILE, load_concepts
 
 PRACTICE_FILE = Path(__file__).with_name("data") / "practice.jsonl"
-READER_VERSION = 1  # bump when the features or the model change
+READER_VERSION = 3  # bump when the features or the model change
 EMBEDDING_WEIGHT = 1.0
 REGULARISATION_C = 10.0
+TRUTH_WEIGHT = 1.0  # how much the statement reader counts against the match, on statement questions
+DEFINITION_WEIGHT = 1.0  # how much a stem's likeness to an option's glossary definition counts
+
+STATEMENT_QUESTION = re.compile(
+    r"\bstatements?\b|\b(?:is|are) (?:true|correct|accurate|false|incorrect)\b"
+    r"|\bcorrectly (?:describes?|contrasts?|explains?|states?|compares?)|\bbest describes?\b"
+    r"|\bdescribes? the difference",
+    re.IGNORECASE,
+)
+NEGATED_QUESTION = re.compile(
+    r"\b(?:false|incorrect|not true|inaccurate|misconception)\b|\b(?:NOT|EXCEPT)\b"
+)
+DEFINITION_QUESTION = re.compile(
+    r"\bwhich (?:term|concept|technique|method|practice|process|component|type of|kind of|"
+    r"learning|paradigm|capability)\b|\bwhat (?:is|are) (?:this|these|the term|it) (?:called|known)"
+    r"|\b(?:is|are) (?:called|known as|referred to as)\b|\bwhat does\b.{0,60}\b(?:mean|change|do)\b"
+    r"|\bbest describes?\b|\bwhich (?:statement|option) describes\b",
+    re.IGNORECASE,
+)
+MOST = re.compile(r"\b(?:most|highest|greatest|largest|maximum|biggest)\b", re.IGNORECASE)
+LEAST = re.compile(r"\b(?:least|lowest|fewest|smallest|minimum|cheapest)\b", re.IGNORECASE)
+REQUIREMENTS = re.compile(
+    r"\brequirements?\b|\bmeets?\b|\bmust\b|\bwants? to\b|\bneeds? to\b|\bshould (?:the|it|they)\b",
+    re.IGNORECASE,
+)
+ASCENDING = re.compile(
+    r"\bfrom (?:the )?(?:least|lowest|cheapest|fewest|smallest)\b", re.IGNORECASE
+)
+DESCENDING = re.compile(r"\bfrom (?:the )?(?:most|highest|greatest|largest)\b", re.IGNORECASE)
+NUMBER_WORDS = {
+    "no": 0,
+    "zero": 0,
+    "none": 0,
+    "without": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "a single": 1,
+    "exactly one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "several": 3,
+    "a few": 3,
+    "a handful of": 3,
+    "some": 3,
+    "multiple": 3,
+    "many": 5,
+}
+SHOWN_EXAMPLES = re.compile(
+    r"\b(?P<count>\d+|no|zero|without|exactly one|a single|single|an?|one|two|three|four|five|six"
+    r"|several|a few|a handful of|multiple)\s+(?:(?:solved|worked|labeled|labelled|sample|example"
+    r"|input-output|completed|annotated|demonstration)\s+)*(?:examples?|demonstrations?|samples?"
+    r"|exemplars?|example (?:pairs|invoices|questions|answers))\b",
+    re.IGNORECASE,
+)
+SHOT_LABELS = {0: "zero_shot", 1: "one_shot"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +121,7 @@ class ReaderChoice:
     scores: Mapping[str, float]  # letter → match probability
     stem_labels: tuple[tuple[str, float], ...]  # the stem's most likely labels
     option_labels: Mapping[str, str]  # letter → the label the option most likely stands for
+    how: str = "matched"  # or "statements weighed", or the reasoning that decided it
 
 
 def _practice_questions(path: Path) -> list[dict[str, Any]]:
@@ -126,6 +198,16 @@ class LearnedReader:
         self.stem_model = LogisticRegression(C=REGULARISATION_C, max_iter=3000).fit(
             self._features(self.stem_words, stems), stem_labels
         )
+        statements, truths = statement_texts(questions)
+        self.truth_words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(statements)
+        self.truth_model = LogisticRegression(C=REGULARISATION_C, max_iter=3000).fit(
+            self._features(self.truth_words, statements), truths
+        )
+        concepts = load_concepts()
+        self.definition_ids = list(concepts)
+        self.definitions = self._embed(
+            [f"{c.term}. {c.definition} {' '.join(c.cues)}" for c in concepts.values()]
+        )
         self.trained_on = len(questions)
         return self
 
@@ -135,26 +217,193 @@ class LearnedReader:
         probabilities = self.option_model.predict_proba(self._features(self.option_words, texts))
         return [dict(zip(self.option_model.classes_, row, strict=True)) for row in probabilities]
 
+    def read_truth(self, texts: Sequence[str]) -> list[float]:
+        """How likely each text is a true statement of the field."""
+        column = list(self.truth_model.classes_).index(True)
+        probabilities = self.truth_model.predict_proba(self._features(self.truth_words, texts))
+        return [float(row[column]) for row in probabilities]
+
+    def _definition_likeness(
+        self, stem: str, readings: Sequence[Mapping[str, float]], letters: Sequence[str]
+    ) -> dict[str, float]:
+        """How much the stem reads like the glossary entry of the concept each option
+        names ("Which term describes <a definition in new words>?"), above the mean
+        of the options, so it separates the options without raising them all."""
+        import numpy as np
+
+        (stem_vector,) = self._embed([stem])
+        likeness = {}
+        for letter, reading in zip(letters, readings, strict=True):
+            named = [c for c, p in reading.items() if p >= 0.25 and c in self.definition_ids]
+            rows = [self.definition_ids.index(c) for c in named]
+            likeness[letter] = float(np.max(self.definitions[rows] @ stem_vector)) if rows else 0.0
+        mean = sum(likeness.values()) / max(len(likeness), 1)
+        return {x: v - mean if v else 0.0 for x, v in likeness.items()}
+
     def read_stem(self, stem: str) -> dict[str, float]:
         (row,) = self.stem_model.predict_proba(self._features(self.stem_words, [stem]))
         return dict(zip(self.stem_model.classes_, row, strict=True))
 
     def choose(self, stem: str, options: Mapping[str, str]) -> ReaderChoice:
         letters = list(options)
+        texts = [options[x] for x in letters]
         asked = self.read_stem(stem)
         asked_approaches = _folded(asked)
-        readings = self.read_options([options[x] for x in letters])
+        readings = self.read_options(texts)
         scores = {}
         for letter, offered in zip(letters, readings, strict=True):
             direct = sum(asked.get(label, 0.0) * p for label, p in offered.items())
             folded = sum(asked_approaches[a] * p for a, p in _folded(offered).items())
             scores[letter] = float(direct + folded)
+        if DEFINITION_QUESTION.search(stem):
+            for letter, bonus in self._definition_likeness(stem, readings, letters).items():
+                scores[letter] += DEFINITION_WEIGHT * bonus
+        how = "matched"
+        if STATEMENT_QUESTION.search(stem):
+            negated = bool(NEGATED_QUESTION.search(stem))
+            for letter, truth in zip(letters, self.read_truth(texts), strict=True):
+                scores[letter] += TRUTH_WEIGHT * ((1.0 - truth) if negated else truth)
+            how = "statements weighed"
+        labels = {x: max(r, key=r.get) for x, r in zip(letters, readings, strict=True)}
+        reasoned = (
+            _ordered_list(stem, options)
+            or _extreme_of_scale(stem, labels)
+            or _shown_examples(stem, labels)
+        )
+        best = max(letters, key=lambda x: scores[x])
+        if reasoned is not None:
+            best, how = reasoned
         return ReaderChoice(
-            letter=max(letters, key=lambda x: scores[x]),
+            letter=best,
             scores=scores,
             stem_labels=tuple(sorted(asked.items(), key=lambda kv: -kv[1])[:3]),
-            option_labels={x: max(r, key=r.get) for x, r in zip(letters, readings, strict=True)},
+            option_labels=labels,
+            how=how,
         )
+
+
+# ---------------------------------------------------------------- reasoned answers
+
+
+def _scale_of(stem: str) -> Any:
+    from advisor.decision.concepts import load_scales
+
+    for scale in load_scales().values():
+        if any(cue.search(stem) for cue in scale.cues):
+            return scale
+    return None
+
+
+def _extreme_of_scale(stem: str, labels: Mapping[str, str]) -> tuple[str, str] | None:
+    """The option at the MOST / LEAST end of the ordering the question is about. The
+    cost ordering counts only when the question asks about the approaches themselves,
+    not for the cheapest approach that meets a scenario's requirements."""
+    most, least = bool(MOST.search(stem)), bool(LEAST.search(stem))
+    scale = _scale_of(stem)
+    if most == least or scale is None:
+        return None
+    if scale.name == "cost" and (REQUIREMENTS.search(stem) or len(re.findall(r"[.?!]", stem)) > 1):
+        return None
+    positions = {x: scale.position(label) for x, label in labels.items()}
+    placed = {x: p for x, p in positions.items() if p is not None}
+    if len(placed) < 3 or len(set(placed.values())) < len(placed):
+        return None
+    pick = max if most else min
+    letter = pick(placed, key=placed.get)
+    return letter, f"{'most' if most else 'least'} on the {scale.name.replace('_', ' ')} ordering"
+
+
+def _ordered_list(stem: str, options: Mapping[str, str]) -> tuple[str, str] | None:
+    """For "which list orders ... from least to most ...": the option whose named items
+    follow the ordering."""
+    from advisor.decision.concepts import concepts_in
+
+    ascending, descending = bool(ASCENDING.search(stem)), bool(DESCENDING.search(stem))
+    scale = _scale_of(stem)
+    if ascending == descending or scale is None:
+        return None
+    sequences = {}
+    for letter, text in options.items():
+        named = [scale.position(c.id) for c in concepts_in(text)]
+        sequences[letter] = [p for p in named if p is not None]
+    listed = {x: seq for x, seq in sequences.items() if len(seq) >= 3}
+    if len(listed) < 2:
+        return None
+    in_order = [
+        x
+        for x, seq in listed.items()
+        if seq == sorted(seq, reverse=descending) and len(set(seq)) == len(seq)
+    ]
+    if len(in_order) != 1:
+        return None
+    return in_order[0], f"the list in {scale.name} order"
+
+
+def _shown_examples(stem: str, labels: Mapping[str, str]) -> tuple[str, str] | None:
+    """A prompt that shows no example is zero-shot, one example one-shot, more few-shot."""
+    offered = {
+        x: label
+        for x, label in labels.items()
+        if label in ("zero_shot", "one_shot", "few_shot", "fewshot")
+    }
+    match = SHOWN_EXAMPLES.search(stem)
+    if len(offered) < 2 or match is None:
+        return None
+    word = match.group("count").lower()
+    count = int(word) if word.isdigit() else NUMBER_WORDS.get(word, 3)
+    wanted = SHOT_LABELS.get(count, "few_shot")
+    found = [
+        x
+        for x, label in offered.items()
+        if label == wanted or (wanted == "few_shot" and label == "fewshot")
+    ]
+    if len(found) != 1:
+        return None
+    return found[0], f"a prompt with {count} example(s) is {wanted.replace('_', '-')}"
+
+
+def statement_texts(questions: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[bool]]:
+    """Statements and whether each is true: the options of "which statement is
+    correct (or false)?" questions, and the glossary's definitions and distinctions
+    (true by construction)."""
+    texts, truths = [], []
+    for question in questions:
+        if not STATEMENT_QUESTION.search(question["scenario"]):
+            continue
+        negated = bool(NEGATED_QUESTION.search(question["scenario"]))
+        for letter, text in question["options"].items():
+            texts.append(text)
+            truths.append((letter == question["answer"]) != negated)
+    concepts = load_concepts()
+    for concept in concepts.values():
+        texts.append(concept.definition)
+        truths.append(True)
+        for confusion in concept.confusions:
+            texts.append(confusion.how)
+            truths.append(True)
+            swapped = _swap_names(confusion.how, concept, concepts[confusion.other])
+            if swapped is not None:  # the same sentence with the two names swapped is false
+                texts.append(swapped)
+                truths.append(False)
+    return texts, truths
+
+
+def _swap_names(text: str, first: Any, second: Any) -> str | None:
+    """`text` with the names of two concepts swapped, when it names both."""
+
+    def name_in(concept: Any) -> str | None:
+        for name in sorted(concept.names, key=len, reverse=True):
+            if len(name) > 2 and re.search(rf"(?i)\b{re.escape(name)}\b", text):
+                return name
+        return None
+
+    a, b = name_in(first), name_in(second)
+    if a is None or b is None or a.lower() in b.lower() or b.lower() in a.lower():
+        return None
+    marker = "\0"
+    swapped = re.sub(rf"(?i)\b{re.escape(a)}\b", marker, text)
+    swapped = re.sub(rf"(?i)\b{re.escape(b)}\b", a, swapped)
+    return swapped.replace(marker, b)
 
 
 def _folded(distribution: Mapping[str, float]) -> Counter:
@@ -167,30 +416,40 @@ def _folded(distribution: Mapping[str, float]) -> Counter:
 # ---------------------------------------------------------------- the shipped reader
 
 
-def corpus_key(practice: Path = PRACTICE_FILE, embedder_key: str = "") -> str:
+def training_files(practice: Path = PRACTICE_FILE) -> tuple[Path, ...]:
+    """What the shipped reader learns from: the practice corpus and the quiz bank."""
+    from advisor.quiz.bank import BUILTIN_BANK
+
+    return (practice, BUILTIN_BANK) if practice == PRACTICE_FILE else (practice,)
+
+
+def corpus_key(files: Sequence[Path], embedder_key: str = "") -> str:
     """What the fitted reader depends on: the corpus, the glossary, the embedder, the code."""
     digest = hashlib.sha256(f"reader-v{READER_VERSION}\0{embedder_key}\0".encode())
-    for path in (practice, CONCEPTS_FILE):
+    for path in (*files, CONCEPTS_FILE):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 
 
 def load_reader(embedder_spec: str = "minilm", practice: Path = PRACTICE_FILE) -> LearnedReader:
-    """The reader trained on the shipped practice corpus, from the cache when it was
-    fitted before with the same corpus, glossary and embedder (~1 minute the first
-    time on a laptop CPU, most of it embedding the corpus; instant after)."""
+    """The reader trained on the shipped practice corpus and the quiz bank (1,100
+    questions), from the cache when it was fitted before with the same files, glossary
+    and embedder (a minute or two the first time on a laptop CPU, most of it embedding
+    the corpus; a second after)."""
     import joblib
 
     from advisor.models import cache_dir, folder_sha256, load_embedder, resolve_embedder
 
     embedder_key = f"{embedder_spec}:{folder_sha256(resolve_embedder(embedder_spec))[:16]}"
-    path = cache_dir() / "decision" / f"reader-{corpus_key(practice, embedder_key)}.joblib"
+    files = training_files(practice)
+    path = cache_dir() / "decision" / f"reader-{corpus_key(files, embedder_key)}.joblib"
     embedder = load_embedder(embedder_spec)
     if path.is_file():
         reader = joblib.load(path)
         reader.embedder = embedder
         return reader
-    reader = LearnedReader(embedder, embedder_key).fit(_practice_questions(practice))
+    questions = [q for file in files for q in _practice_questions(file)]
+    reader = LearnedReader(embedder, embedder_key).fit(questions)
     path.parent.mkdir(parents=True, exist_ok=True)
     reader.embedder = None  # the model is loaded again from its package, not pickled
     staging = path.with_suffix(".tmp")

@@ -122,15 +122,42 @@ def build_recommendation(request: Request):
     if request.text:
         rec = rec.with_text(understood)
         if request.options:
-            choice = choose_option(request.text, parse_options(request.options), matcher)
+            options = parse_options(request.options)
+            choice = choose_option(request.text, options, matcher)
             if (path or settings or evidence) and choice.letter is not None:
                 choice = _rechoose(choice, rec)
+            elif matcher is not None:
+                choice = _learned_choice(request.text, options, choice)
     notes = tuple(request.notes)
     if notes:
         from dataclasses import replace
 
         rec = replace(rec, notes=rec.notes + notes)
     return rec, choice
+
+
+def _learned_choice(text: str, options: dict[str, str], choice):
+    """The option the learned reader picks (advisor.decision.reader), with the rules'
+    reasoning kept beside it; the rules decide when a file, settings or a run add
+    facts the text does not hold."""
+    from dataclasses import replace
+
+    from advisor.decision.reader import load_reader
+
+    read = load_reader().choose(text, options)
+    asked = ", ".join(f"{label} {p:.2f}" for label, p in read.stem_labels)
+    reasons = (
+        f"The learned reader picks {read.letter}: the question asks for {asked}; option "
+        f"{read.letter} reads as {read.option_labels[read.letter]} ({read.how}).",
+        *(f"The rules: {r}" for r in choice.reasons[:2]),
+    )
+    return replace(
+        choice,
+        letter=read.letter,
+        approach=read.option_labels[read.letter],
+        option_approaches=dict(read.option_labels),
+        reasons=reasons,
+    )
 
 
 def _rechoose(choice, rec: Recommendation):
