@@ -121,9 +121,9 @@ def results_table(scores: dict[str, Any]) -> Table:
 
 
 SCORING_NAMES = {
-    "likelihood": "label likelihood",
-    "constrained": "constrained to labels",
-    "generate": "free text → label",
+    "likelihood": "likelihood",
+    "constrained": "constrained",
+    "generate": "free text",
     "classifier": "classifier",
 }
 
@@ -135,7 +135,7 @@ def classification_table(scores: dict[str, Any]) -> Table:
         title_justify="left",
     )
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
-    table.add_column("labels picked by")
+    table.add_column("label by", no_wrap=True)
     table.add_column("accuracy", justify="right", style="bold")
     table.add_column("macro-F1", justify="right")
     table.add_column("no label ↓", justify="right")
@@ -154,7 +154,10 @@ def classification_table(scores: dict[str, Any]) -> Table:
         )
     table.caption = (
         "accuracy: share of test items answered with the reference label; macro-F1 over the "
-        "labels asked; no label: answers that name no allowed label (counted wrong)"
+        "labels asked; no label: answers that name no allowed label (counted wrong). "
+        "label by: constrained = decoding limited to the labels, likelihood = labels ranked "
+        "by log-likelihood, free text = the answer mapped to a label, classifier = a "
+        "classifier's prediction"
     )
     table.caption_justify = "left"
     return table

@@ -201,3 +201,13 @@ def test_a_bank_written_for_another_tool_keeps_its_own_labels():
 def test_builtin_bank_path_is_packaged():
     assert BUILTIN_BANK.is_file()
     assert BUILTIN_BANK.parent.name == "data"
+
+
+def test_explanations_name_the_concepts_they_rest_on(bank):
+    from advisor.decision.concepts import load_concepts
+
+    with_concepts = [q for q in bank if q.concepts]
+    assert len(with_concepts) >= 0.9 * len(bank)
+    assert all(c in load_concepts() for q in bank for c in q.concepts)
+    lora = next(q for q in bank if q.id == "concept-lora-1")
+    assert "lora" in lora.concepts

@@ -252,3 +252,28 @@ def test_ctrl_c_at_the_prompt_stops_and_keeps_the_answers_so_far(bank_file):
     console = Console(file=io.StringIO(), width=100)
     responses, quit_early = run_interactive(questions, console, ask)
     assert quit_early and [r.correct for r in responses] == [True]
+
+
+def test_feedback_names_the_concepts_and_explain_prints_an_entry():
+    from rich.console import Console
+
+    from advisor.quiz.bank import load_bank
+    from advisor.quiz.terminal import feedback_panel
+
+    question = next(q for q in load_bank() if q.id == "concept-lora-1")
+    console = Console(width=100, record=True)
+    console.print(feedback_panel(question, question.answer))
+    text = console.export_text()
+    assert "Concepts:" in text and "LoRA" in text
+
+
+def test_explain_prints_a_glossary_entry_with_did_you_mean():
+    found = runner.invoke(app, ["explain", "continuous", "pre-training"])
+    assert found.exit_code == 0, found.output
+    assert "Continued pre-training" in found.output and "approach" in found.output
+    assert "not to confuse with" in found.output
+    missing = runner.invoke(app, ["explain", "distilation"])
+    assert missing.exit_code == 1 and "did you mean" in missing.output
+    assert "Knowledge distillation" in missing.output and "Traceback" not in missing.output
+    listed = runner.invoke(app, ["explain", "--list"])
+    assert listed.exit_code == 0 and "security_scope_self_trained_model" in listed.output

@@ -16,8 +16,10 @@ def explain(
     ),
     list_all: bool = typer.Option(False, "--list", "-l", help="List every term and exit."),
 ) -> None:
-    """Explain a term: its definition, the approach it maps to, its cues and what it is
-    usually confused with.
+    """Explain a term of the field: its definition, approach and usual confusions.
+
+    The entry comes from the concept glossary (advisor/decision/concepts.yaml): the definition,
+    the approach it maps to, the words that signal it and what it is usually confused with.
 
     Examples:  advisor explain transfer learning
                advisor explain --list

@@ -41,8 +41,10 @@ def recommend(
         help="Use MiniLM similarity where keywords fall short in --text.",
     ),
 ) -> None:
-    """Recommend prompting, few-shot, RAG, fine-tuning, continued pre-training or training from
-    scratch for a scenario, with the rules that fired and what would change the verdict.
+    """Rank the approaches for a scenario, with the rules that fired and what would change it.
+
+    Prompting, few-shot, RAG, fine-tuning, continued pre-training, training from scratch and
+    the rest, from flags, a YAML/JSON file, free text (--text) or a benchmark run (--from-run).
 
     [dim]advisor recommend labeled_examples=100 gaps=tone label_quality=high[/]
     [dim]advisor recommend --text "Our policies change weekly and answers must cite them."[/]

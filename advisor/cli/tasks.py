@@ -12,7 +12,8 @@ from rich.table import Table
 from advisor.cli.common import console, friendly_errors
 
 app = typer.Typer(
-    help="List and inspect tasks (built-in, or any task folder).", no_args_is_help=True
+    help="Bring your own task in (import, init, validate) and inspect any task folder.",
+    no_args_is_help=True,
 )
 
 
@@ -130,9 +131,11 @@ def validate(
     profile: str = typer.Option("standard", "--profile", help="Whose limits to compare with."),
     allow_leakage: bool = typer.Option(False, help="Report leaked test items as warnings only."),
 ) -> None:
-    """Check a task and report every problem (file, line, field), then its statistics:
-    items per split and kind, label balance, token lengths against the model's context and
-    the run's limits, duplicates, and test questions that (nearly) repeat train questions.
+    """Check a task: every problem (file, line, field), then its statistics.
+
+    Statistics: items per split and kind, label balance, token lengths against the model's
+    context and the run's limits, duplicates, and test questions that (nearly) repeat train
+    questions.
 
     Exit code 1 when there are problems.
     """

@@ -43,6 +43,10 @@ SHORT_LABELS = {
     "sft+rag": "RAG + SFT",
     "cpt": "Continued pre-train",
     "scratch": "From scratch",
+    "supervised": "TF-IDF classifier",
+    "embed": "Embedding classifier",
+    "distill": "Distillation",
+    "preference": "Preference tuning",
 }
 BAND_NOTE = "Noise band: std over seeds, else the binomial standard error over items."
 

@@ -62,6 +62,17 @@ class Question:
         return self.options[self.answer]
 
     @property
+    def concepts(self) -> tuple[str, ...]:
+        """Glossary ids the question rests on: what its options stand for and what its
+        text and explanation name (`advisor explain ID` prints each)."""
+        from advisor.decision.concepts import concepts_in, load_concepts
+
+        known = load_concepts()
+        labelled = [label for label in self.option_approaches.values() if label in known]
+        named = [c.id for c in concepts_in(f"{self.scenario} {self.answer_text} {self.explanation}")]
+        return tuple(dict.fromkeys([*named, *labelled]))
+
+    @property
     def key_approach(self) -> str | None:
         """The approach the key stands for, when the bank labels its options."""
         return self.option_approaches.get(self.answer)

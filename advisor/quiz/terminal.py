@@ -54,6 +54,11 @@ def feedback_panel(question: Question, given: str | None) -> Panel:
     parts: list = [head]
     if question.explanation:
         parts.append(Text("\n" + question.explanation))
+    if question.concepts:
+        from advisor.decision.concepts import load_concepts
+
+        terms = [load_concepts()[c].term for c in question.concepts[:5]]
+        parts.append(Text(f"\nConcepts: {'; '.join(terms)} (advisor explain TERM)", style="dim"))
     border = "green" if given == question.answer else "red" if given else "yellow"
     return Panel(Group(*parts), border_style=border)
 
