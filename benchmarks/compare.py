@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -17,7 +18,11 @@ from advisor.display import (
     phase_starter,
     results_table,
 )
+from advisor.fileio import write_text_atomic
 from benchmarks.harness import Harness, RunOutcome
+
+if TYPE_CHECKING:
+    from advisor.decision import Scenario
 
 
 def run_and_report(
@@ -28,6 +33,10 @@ def run_and_report(
     prices_file: Path | None = None,
     scenario_file: Path | None = None,
 ) -> RunOutcome:
+    from advisor.decision import Scenario, load_scenario_file
+
+    # read the constraints first: a bad scenario file fails now, not after the run
+    scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
     console.print(
         f"[bold]advisor compare[/] task [bold]{config.task}[/] · profile {config.profile} · "
         f"strategies {', '.join(config.strategies) or 'the defaults for its type'} · "
@@ -44,16 +53,14 @@ def run_and_report(
         )
         outcome = harness.run()
     print_results(outcome, console)
-    recommend_and_report(outcome, console, scenario_file)
+    recommend_and_report(outcome, console, scenario)
     return outcome
 
 
-def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: Path | None) -> None:
+def recommend_and_report(outcome: RunOutcome, console: Console, scenario: Scenario) -> None:
     """The decision engine reads the measured table (and the team's constraints,
     when given) and the run folder gets the report as Markdown and HTML."""
     from advisor.decision import (
-        Scenario,
-        load_scenario_file,
         recommend_from_run,
         render_recommendation,
         to_html,
@@ -61,16 +68,15 @@ def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: P
     )
     from benchmarks.results import load_run_results
 
-    scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
     recommendation = recommend_from_run(load_run_results(outcome.run_dir), scenario)
     console.rule("recommendation")
     render_recommendation(recommendation, console, show_rules=False)
     run_dir = outcome.run_dir
-    (run_dir / "report.md").write_text(
-        to_markdown(recommendation, plots_dir=run_dir / "plots"), encoding="utf-8"
+    write_text_atomic(
+        run_dir / "report.md", to_markdown(recommendation, plots_dir=run_dir / "plots")
     )
-    (run_dir / "report.html").write_text(
-        to_html(recommendation, title=f"advisor: {run_dir.name}"), encoding="utf-8"
+    write_text_atomic(
+        run_dir / "report.html", to_html(recommendation, title=f"advisor: {run_dir.name}")
     )
     console.print(
         f"Report: [bold]{run_dir / 'report.md'}[/] and report.html · "

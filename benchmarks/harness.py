@@ -25,6 +25,13 @@ import yaml
 
 from advisor.config import RunConfig
 from advisor.errors import AdvisorError
+from advisor.fileio import (
+    atomic_writer,
+    read_text,
+    write_json_atomic,
+    write_text_atomic,
+    yaml_error,
+)
 from advisor.tasks import Task, load_task
 from benchmarks import manifest as mf
 from benchmarks.results import SCHEMA_VERSION
@@ -123,8 +130,15 @@ class MemorySampler:
 
 
 def load_prices(path: Path | None = None) -> dict[str, float]:
-    path = path or PRICES_FILE
-    data = mf.yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """The hourly prices the cost estimates use (`--prices`, else the shipped table)."""
+    path = Path(path or PRICES_FILE)
+    text = read_text(
+        path, what="price table", hint="a YAML file with cpu_hour_usd and gpu_hour_usd"
+    )
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, path) from None
     if not isinstance(data, dict):
         raise AdvisorError("expected a mapping of hourly prices", file=path)
     prices = {}
@@ -178,7 +192,7 @@ def _write_error(folder: Path, exc: BaseException) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    (folder / "error.log").write_text(text, encoding="utf-8")
+    write_text_atomic(folder / "error.log", text)
 
 
 # ---------------------------------------------------------------- the run
@@ -282,7 +296,7 @@ class Harness:
         )
         manifest["strategies"] = self.strategies
         manifest["derived_limits"] = self.derived_limits
-        mf.write_json_atomic(run_dir / mf.MANIFEST, manifest)
+        write_json_atomic(run_dir / mf.MANIFEST, manifest)
         mf.write_config(run_dir, config)
         return run_dir, False
 
@@ -317,7 +331,7 @@ class Harness:
         manifest.update({"status": "failed" if failed else "complete", "finished": mf.now_iso()})
         if failed:
             manifest["failed_units"] = failed
-        mf.write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
+        write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
         return RunOutcome(self.run_dir, resumed, scores, results)
 
     def _context(self, unit: Unit):
@@ -418,7 +432,7 @@ class Harness:
         peak = max(memory.peak, report.peak_memory_mb)
         answer_time = sum(r["answer_time_share_s"] for r in records)
         saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
-        prepare_file.write_text(json.dumps(saved, indent=2, default=str))
+        write_json_atomic(prepare_file, saved)
         order = {item.id: n for n, item in enumerate(self.items)}
         records.sort(key=lambda r: order[r["id"]])
         return UnitResult(unit, self._score(records), prepare, answer_time, peak)
@@ -512,7 +526,7 @@ class Harness:
     def _write_scores(self, results: list[UnitResult]) -> dict[str, Any]:
         scores = summarise(self.task, self.config, results, self.device, self.prices)
         scores["run_id"] = self.run_dir.name
-        mf.write_json_atomic(self.run_dir / "scores.json", scores)
+        write_json_atomic(self.run_dir / "scores.json", scores)
         write_scores_csv(self.run_dir / "scores.csv", scores)
         write_item_scores(self.run_dir / "item_scores.csv", results)
         return scores
@@ -672,7 +686,7 @@ def write_scores_csv(path: Path, scores: dict[str, Any]) -> None:
                 row[f"{metric}_std"] = stat["std"]
             rows.append(row)
     columns = ["strategy", "kind"] + sorted({k for r in rows for k in r} - {"strategy", "kind"})
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -687,7 +701,7 @@ def write_item_scores(path: Path, results: list[UnitResult]) -> None:
     if not rows:
         return
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

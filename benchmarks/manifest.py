@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from advisor import __version__
+from advisor.fileio import write_text_atomic
 
 PACKAGES = (
     "torch",
@@ -107,25 +108,20 @@ def find_unfinished_run(runs_dir: Path, digest: str) -> Path | None:
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The manifest, or None where there is none or it cannot be read (a
+    corrupted or foreign folder is never taken for a run)."""
     try:
-        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # ValueError: bad JSON or not UTF-8
         return None
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    temporary.replace(path)
+    return data if isinstance(data, dict) else None
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     text = "# The resolved configuration of this run. Re-run it with:\n"
     text += f"#   advisor compare --config {run_dir / 'config.yaml'}\n"
     text += yaml.safe_dump(config, sort_keys=False)
-    (run_dir / "config.yaml").write_text(text, encoding="utf-8")
+    write_text_atomic(run_dir / "config.yaml", text)
 
 
 def now_iso() -> str:
