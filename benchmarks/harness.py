@@ -195,6 +195,33 @@ def _write_error(folder: Path, exc: BaseException) -> None:
     write_text_atomic(folder / "error.log", text)
 
 
+def _check_resumable(
+    run_dir: Path, digest: str, identity: dict[str, Any], config: dict[str, Any]
+) -> None:
+    """Refuse to continue a run folder made by different inputs, naming what
+    differs: answers from float32 and bfloat16 (or two torch versions) mixed in
+    one folder would be a run nobody made."""
+    manifest = mf.read_manifest(run_dir)
+    if manifest is None:
+        raise AdvisorError(
+            "not a run folder (no readable manifest.json)",
+            file=run_dir,
+            hint="pass a folder under runs/ written by `advisor compare`",
+        )
+    if manifest.get("config_hash") == digest:
+        return
+    changes = mf.identity_differences(
+        manifest.get("identity"), identity, mf.read_config(run_dir), config
+    )
+    raise AdvisorError(
+        "this run was made with other inputs and cannot be resumed with these: "
+        + ("; ".join(changes) or "its hash differs"),
+        file=run_dir / mf.MANIFEST,
+        field="identity",
+        hint="run without --resume to start a new run (or resume it where it was made)",
+    )
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -269,20 +296,18 @@ class Harness:
 
     def _open_run_dir(self) -> tuple[Path, bool]:
         config = self.config.to_dict()
-        digest = mf.config_hash(config, self.task.content_hash(), self.model_info["sha256"])
+        identity = mf.run_identity(
+            task_hash=self.task.content_hash(),
+            model_hash=self.model_info["sha256"],
+            device=self.device.to_dict(),
+        )
+        digest = mf.config_hash(config, identity)
         runs_dir = Path(self.config.runs_dir)
         if isinstance(self.resume, Path):
-            if not (self.resume / mf.MANIFEST).is_file():
-                raise AdvisorError("not a run folder (no manifest.json)", file=self.resume)
-            if mf.read_manifest(self.resume).get("config_hash") != digest:
-                raise AdvisorError(
-                    "this run was made with a different config, task or model; it cannot be resumed with these",
-                    file=self.resume,
-                    hint="run without --resume to start a new run",
-                )
+            _check_resumable(self.resume, digest, identity, config)
             return self.resume, True
         if self.resume:
-            unfinished = mf.find_unfinished_run(runs_dir, digest)
+            unfinished = mf.find_unfinished_run(runs_dir, digest, identity)
             if unfinished is not None:
                 return unfinished, True
         run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
@@ -293,6 +318,7 @@ class Harness:
             task=self.task,
             model=self.model_info,
             device=self.device.to_dict(),
+            identity=identity,
         )
         manifest["strategies"] = self.strategies
         manifest["derived_limits"] = self.derived_limits
