@@ -33,6 +33,7 @@ from advisor.fileio import (
     yaml_error,
 )
 from advisor.tasks import Task, load_task
+from benchmarks import lock
 from benchmarks import manifest as mf
 from benchmarks.results import SCHEMA_VERSION
 
@@ -295,6 +296,8 @@ class Harness:
         self.run_config, self.derived_limits = resolve_limits(self.config, lengths)
 
     def _open_run_dir(self) -> tuple[Path, bool]:
+        """The run folder to write, locked by this process: the unfinished run
+        of these same inputs (resumed), or a new one."""
         config = self.config.to_dict()
         identity = mf.run_identity(
             task_hash=self.task.content_hash(),
@@ -305,12 +308,16 @@ class Harness:
         runs_dir = Path(self.config.runs_dir)
         if isinstance(self.resume, Path):
             _check_resumable(self.resume, digest, identity, config)
+            self._lock = lock.acquire(self.resume)
             return self.resume, True
         if self.resume:
             unfinished = mf.find_unfinished_run(runs_dir, digest, identity)
             if unfinished is not None:
+                self._lock = lock.acquire(unfinished)
                 return unfinished, True
         run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
+        # locked before the manifest exists, so no other process can pick it up unlocked
+        self._lock = lock.acquire(run_dir)
         manifest = mf.build_manifest(
             run_id=run_dir.name,
             digest=digest,
@@ -340,8 +347,14 @@ class Harness:
     def run(self) -> RunOutcome:
         self._setup()
         self.run_dir, resumed = self._open_run_dir()
-        if resumed:
-            self.log(f"resuming the unfinished run {self.run_dir}")
+        try:
+            if resumed:
+                self.log(f"resuming the unfinished run {self.run_dir}")
+            return self._run_locked(resumed)
+        finally:  # a finished, failed or interrupted run leaves the folder free
+            lock.release(self.run_dir, self._lock)
+
+    def _run_locked(self, resumed: bool) -> RunOutcome:
         done = read_answers(self.run_dir)
         results = [self._run_unit(unit, done) for unit in self.units()]
         if not any(r.scored for r in results):
