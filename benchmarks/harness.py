@@ -35,10 +35,10 @@ from advisor.fileio import (
 from advisor.tasks import Task, load_task
 from benchmarks import lock
 from benchmarks import manifest as mf
+from benchmarks.answers import ANSWERS, append_answers, read_answers_file, rewrite_answers
 from benchmarks.results import SCHEMA_VERSION
 
 PRICES_FILE = Path(__file__).resolve().parent.parent / "advisor" / "prices.yaml"
-ANSWERS = "answers.jsonl"
 
 PhaseStarter = Callable[[str, int | None], Callable[[int, dict[str, Any]], None]]
 
@@ -156,27 +156,32 @@ def load_prices(path: Path | None = None) -> dict[str, float]:
 # ---------------------------------------------------------------- answers file
 
 
-def read_answers(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Records already written, keyed by (unit key, item id). A torn last line
-    (the process died mid-write) is ignored: that chunk is simply redone."""
-    path = run_dir / ANSWERS
-    done: dict[tuple[str, str], dict[str, Any]] = {}
-    if not path.is_file():
-        return done
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        done[(record["unit"], record["id"])] = record
-    return done
+def read_answers(
+    run_dir: Path, log: Callable[[str], None] = lambda message: None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Records already written, keyed by (unit key, item id). Torn or garbled
+    lines, wherever they are, are dropped from the file and their items redone."""
+    found = read_answers_file(run_dir)
+    if found.bad_lines:
+        shown = ", ".join(map(str, found.bad_lines[:10]))
+        more = "" if len(found.bad_lines) <= 10 else f" and {len(found.bad_lines) - 10} more"
+        log(
+            f"{run_dir / ANSWERS}: {len(found.bad_lines)} torn or garbled line(s) "
+            f"({shown}{more}); those items are answered again"
+        )
+        rewrite_answers(run_dir, list(found.records.values()))
+    return found.records
 
 
-def append_answers(run_dir: Path, records: Sequence[dict[str, Any]]) -> None:
-    with (run_dir / ANSWERS).open("a", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        handle.flush()
+def _read_prepare_record(path: Path) -> dict[str, Any] | None:
+    """A finished unit's prepare record, or None where it is missing or damaged
+    (the unit is then prepared again; its answers are kept)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys = ("prepare", "answer_time_s", "peak_memory_mb")
+    return saved if isinstance(saved, dict) and all(k in saved for k in keys) else None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -355,7 +360,7 @@ class Harness:
             lock.release(self.run_dir, self._lock)
 
     def _run_locked(self, resumed: bool) -> RunOutcome:
-        done = read_answers(self.run_dir)
+        done = read_answers(self.run_dir, self.log)
         results = [self._run_unit(unit, done) for unit in self.units()]
         if not any(r.scored for r in results):
             raise AdvisorError(
@@ -430,9 +435,9 @@ class Harness:
         prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
         remaining = [item for item in self.items if (unit.key, item.id) not in done]
         records = [done[(unit.key, i.id)] for i in self.items if (unit.key, i.id) in done]
-        if not remaining and prepare_file.is_file():
+        saved = _read_prepare_record(prepare_file) if not remaining else None
+        if saved is not None:
             self.log(f"{unit.key}: already answered, skipping")
-            saved = json.loads(prepare_file.read_text())
             return UnitResult(
                 unit,
                 self._score(records),
