@@ -8,16 +8,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from advisor.config import RunConfig
-from advisor.display import (
-    confusion_table,
-    cost_table,
-    details_table,
-    learning_curve_table,
-    make_progress,
-    not_scored_table,
-    phase_starter,
-    results_table,
-)
+from advisor.display import make_progress, phase_starter, score_tables
 from advisor.fileio import write_text_atomic
 from benchmarks.harness import Harness, RunOutcome
 
@@ -86,14 +77,9 @@ def recommend_and_report(outcome: RunOutcome, console: Console, scenario: Scenar
 
 def print_results(outcome: RunOutcome, console: Console) -> None:
     scores = outcome.scores
-    classification = scores.get("task_type") == "classification"
     console.print()
-    tables = [results_table(scores), not_scored_table(scores), cost_table(scores)]
-    tables += [confusion_table(scores)] if classification else [details_table(scores)]
-    tables.append(learning_curve_table(scores))
-    for table in tables:
-        if table is not None:
-            console.print(table)
+    for table in score_tables(scores):
+        console.print(table)
     device = scores["device"]
     console.print(
         f"[dim]device {device['device']} ({device['name']}), {device['dtype']}; "
