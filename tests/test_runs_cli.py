@@ -273,3 +273,13 @@ def test_a_damaged_manifest_is_listed_and_named(own_runs) -> None:
     result = cli(own_runs, "show", own_runs["a"].name)
     assert result.exit_code == 1 and "manifest.json is missing or damaged" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_run_held_by_a_live_process_is_listed_as_running(own_runs) -> None:
+    manifest = json.loads((own_runs["a"] / "manifest.json").read_text())
+    (own_runs["a"] / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
+    with lock.locked(own_runs["a"]):
+        listed = _json(cli(own_runs, "list", "--json"))
+    assert {r["id"]: r["status"] for r in listed}[own_runs["a"].name] == "running"
+    after = _json(cli(own_runs, "list", "--json"))  # the lock released: unfinished, resumable
+    assert {r["id"]: r["status"] for r in after}[own_runs["a"].name] == "unfinished"
