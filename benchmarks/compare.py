@@ -10,6 +10,7 @@ from rich.console import Console
 from advisor.config import RunConfig
 from advisor.display import make_progress, phase_starter, score_tables
 from advisor.fileio import write_text_atomic
+from benchmarks import lock
 from benchmarks.harness import Harness, RunOutcome
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def run_and_report(
         )
         outcome = harness.run()
     print_results(outcome, console)
-    recommend_and_report(outcome, console, scenario)
+    with lock.locked(outcome.run_dir):  # the report is part of the run: one writer still
+        recommend_and_report(outcome, console, scenario)
     return outcome
 
 
