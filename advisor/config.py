@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import ConfigError
-from advisor.fileio import yaml_error
+from advisor.fileio import read_text, yaml_error
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 ALL_STRATEGIES = (
@@ -356,10 +356,9 @@ def list_profiles() -> list[str]:
 
 
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    text = read_text(path, ConfigError, what="config file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=path) from None
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, ConfigError) from None
     if not isinstance(data, dict):

@@ -336,6 +336,16 @@ def _mean(stat: dict[str, float] | None) -> float | None:
     return None if not stat else stat.get("mean")
 
 
+def score_tables(scores: dict[str, Any]) -> list[Table]:
+    """Every table of a run's results, in the order `advisor compare` prints
+    them: `advisor runs show` re-renders a run from its scores.json with these."""
+    classification = scores.get("task_type") == "classification"
+    tables = [results_table(scores), not_scored_table(scores), cost_table(scores)]
+    tables += [confusion_table(scores)] if classification else [details_table(scores)]
+    tables.append(learning_curve_table(scores))
+    return [table for table in tables if table is not None]
+
+
 def all_tasks_table(scores: list[dict[str, Any]], recommended: dict[str, str]) -> Table:
     """Task × strategy: each task's primary score, and the strategy recommended for it."""
     names = list(dict.fromkeys(n for s in scores for n in s["strategies"]))

@@ -7,10 +7,13 @@ wrong, in the error type of whoever reads it.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -39,14 +42,7 @@ def read_jsonl_lines(
 ) -> list[tuple[int, str]]:
     """(line number, text) of every non-blank line; a missing, empty or
     undecodable file raises `error`."""
-    if not path.is_file():
-        if path.is_dir():
-            raise error(f"expected a {what}, found a folder", file=path, hint=hint)
-        raise error(f"{what} not found", file=path, hint=hint)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise error(f"not UTF-8 text ({exc.reason})", file=path) from None
+    lines = read_text(path, error, what=what, hint=hint).splitlines()
     numbered = [(number, raw) for number, raw in enumerate(lines, start=1) if raw.strip()]
     if not numbered:
         raise error(f"{what} is empty", file=path, hint="one JSON object per line")
@@ -81,3 +77,76 @@ def yaml_error(
         file=path,
         line=mark.line + 1 if mark is not None else None,
     )
+
+
+def read_text(
+    path: Path,
+    error: type[AdvisorError] = AdvisorError,
+    *,
+    what: str = "file",
+    hint: str | None = None,
+) -> str:
+    """The text of a file a user gave us; a missing file, a folder, a file that
+    cannot be read or is not UTF-8 raises `error` naming it, never a traceback.
+
+    A UTF-8 byte-order mark (what some Windows editors write) is dropped."""
+    path = Path(path)
+    if not path.is_file():
+        if path.is_dir():
+            raise error(f"expected a {what}, found a folder", file=path, hint=hint)
+        raise error(f"{what} not found", file=path, hint=hint)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise error(
+            f"not UTF-8 text ({exc.reason}, byte 0x{exc.object[exc.start]:02x})",
+            file=path,
+            line=line,
+            hint="save the file as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise error(f"cannot read the {what} ({exc.strerror or exc})", file=path) from None
+
+
+@contextlib.contextmanager
+def atomic_writer(
+    path: Path, *, newline: str | None = None, binary: bool = False
+) -> Iterator[IO[Any]]:
+    """A text handle whose content replaces `path` only when the block ends
+    without an error: a run killed mid-write leaves the old file (or none),
+    never half a file. The temporary file sits beside the target, so the final
+    `os.replace` stays on one file system and is atomic."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 honours the umask, so the file gets the usual mode
+    # (tempfile's would be 0600)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        text_options = {} if binary else {"encoding": "utf-8", "newline": newline}
+        with open(descriptor, "wb" if binary else "w", **text_options) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` all at once or not at all (see `atomic_writer`)."""
+    with atomic_writer(path) as handle:
+        handle.write(text)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` all at once or not at all (see `atomic_writer`)."""
+    with atomic_writer(path, binary=True) as handle:
+        handle.write(data)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """`data` as indented JSON, written atomically."""
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from advisor.config import RunConfig
-from advisor.display import (
-    confusion_table,
-    cost_table,
-    details_table,
-    learning_curve_table,
-    make_progress,
-    not_scored_table,
-    phase_starter,
-    results_table,
-)
+from advisor.display import make_progress, phase_starter, score_tables
+from advisor.fileio import write_text_atomic
+from benchmarks import lock
 from benchmarks.harness import Harness, RunOutcome
+
+if TYPE_CHECKING:
+    from advisor.decision import Scenario
 
 
 def run_and_report(
@@ -28,6 +25,10 @@ def run_and_report(
     prices_file: Path | None = None,
     scenario_file: Path | None = None,
 ) -> RunOutcome:
+    from advisor.decision import Scenario, load_scenario_file
+
+    # read the constraints first: a bad scenario file fails now, not after the run
+    scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
     console.print(
         f"[bold]advisor compare[/] task [bold]{config.task}[/] · profile {config.profile} · "
         f"strategies {', '.join(config.strategies) or 'the defaults for its type'} · "
@@ -44,16 +45,15 @@ def run_and_report(
         )
         outcome = harness.run()
     print_results(outcome, console)
-    recommend_and_report(outcome, console, scenario_file)
+    with lock.locked(outcome.run_dir):  # the report is part of the run: one writer still
+        recommend_and_report(outcome, console, scenario)
     return outcome
 
 
-def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: Path | None) -> None:
+def recommend_and_report(outcome: RunOutcome, console: Console, scenario: Scenario) -> None:
     """The decision engine reads the measured table (and the team's constraints,
     when given) and the run folder gets the report as Markdown and HTML."""
     from advisor.decision import (
-        Scenario,
-        load_scenario_file,
         recommend_from_run,
         render_recommendation,
         to_html,
@@ -61,16 +61,15 @@ def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: P
     )
     from benchmarks.results import load_run_results
 
-    scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
     recommendation = recommend_from_run(load_run_results(outcome.run_dir), scenario)
     console.rule("recommendation")
     render_recommendation(recommendation, console, show_rules=False)
     run_dir = outcome.run_dir
-    (run_dir / "report.md").write_text(
-        to_markdown(recommendation, plots_dir=run_dir / "plots"), encoding="utf-8"
+    write_text_atomic(
+        run_dir / "report.md", to_markdown(recommendation, plots_dir=run_dir / "plots")
     )
-    (run_dir / "report.html").write_text(
-        to_html(recommendation, title=f"advisor: {run_dir.name}"), encoding="utf-8"
+    write_text_atomic(
+        run_dir / "report.html", to_html(recommendation, title=f"advisor: {run_dir.name}")
     )
     console.print(
         f"Report: [bold]{run_dir / 'report.md'}[/] and report.html · "
@@ -80,14 +79,9 @@ def recommend_and_report(outcome: RunOutcome, console: Console, scenario_file: P
 
 def print_results(outcome: RunOutcome, console: Console) -> None:
     scores = outcome.scores
-    classification = scores.get("task_type") == "classification"
     console.print()
-    tables = [results_table(scores), not_scored_table(scores), cost_table(scores)]
-    tables += [confusion_table(scores)] if classification else [details_table(scores)]
-    tables.append(learning_curve_table(scores))
-    for table in tables:
-        if table is not None:
-            console.print(table)
+    for table in score_tables(scores):
+        console.print(table)
     device = scores["device"]
     console.print(
         f"[dim]device {device['device']} ({device['name']}), {device['dtype']}; "

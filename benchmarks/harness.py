@@ -25,12 +25,20 @@ import yaml
 
 from advisor.config import RunConfig
 from advisor.errors import AdvisorError
+from advisor.fileio import (
+    atomic_writer,
+    read_text,
+    write_json_atomic,
+    write_text_atomic,
+    yaml_error,
+)
 from advisor.tasks import Task, load_task
+from benchmarks import lock
 from benchmarks import manifest as mf
+from benchmarks.answers import ANSWERS, append_answers, read_answers_file, rewrite_answers
 from benchmarks.results import SCHEMA_VERSION
 
 PRICES_FILE = Path(__file__).resolve().parent.parent / "advisor" / "prices.yaml"
-ANSWERS = "answers.jsonl"
 
 PhaseStarter = Callable[[str, int | None], Callable[[int, dict[str, Any]], None]]
 
@@ -123,8 +131,15 @@ class MemorySampler:
 
 
 def load_prices(path: Path | None = None) -> dict[str, float]:
-    path = path or PRICES_FILE
-    data = mf.yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """The hourly prices the cost estimates use (`--prices`, else the shipped table)."""
+    path = Path(path or PRICES_FILE)
+    text = read_text(
+        path, what="price table", hint="a YAML file with cpu_hour_usd and gpu_hour_usd"
+    )
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, path) from None
     if not isinstance(data, dict):
         raise AdvisorError("expected a mapping of hourly prices", file=path)
     prices = {}
@@ -141,27 +156,32 @@ def load_prices(path: Path | None = None) -> dict[str, float]:
 # ---------------------------------------------------------------- answers file
 
 
-def read_answers(run_dir: Path) -> dict[tuple[str, str], dict[str, Any]]:
-    """Records already written, keyed by (unit key, item id). A torn last line
-    (the process died mid-write) is ignored: that chunk is simply redone."""
-    path = run_dir / ANSWERS
-    done: dict[tuple[str, str], dict[str, Any]] = {}
-    if not path.is_file():
-        return done
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        done[(record["unit"], record["id"])] = record
-    return done
+def read_answers(
+    run_dir: Path, log: Callable[[str], None] = lambda message: None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Records already written, keyed by (unit key, item id). Torn or garbled
+    lines, wherever they are, are dropped from the file and their items redone."""
+    found = read_answers_file(run_dir)
+    if found.bad_lines:
+        shown = ", ".join(map(str, found.bad_lines[:10]))
+        more = "" if len(found.bad_lines) <= 10 else f" and {len(found.bad_lines) - 10} more"
+        log(
+            f"{run_dir / ANSWERS}: {len(found.bad_lines)} torn or garbled line(s) "
+            f"({shown}{more}); those items are answered again"
+        )
+        rewrite_answers(run_dir, list(found.records.values()))
+    return found.records
 
 
-def append_answers(run_dir: Path, records: Sequence[dict[str, Any]]) -> None:
-    with (run_dir / ANSWERS).open("a", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-        handle.flush()
+def _read_prepare_record(path: Path) -> dict[str, Any] | None:
+    """A finished unit's prepare record, or None where it is missing or damaged
+    (the unit is then prepared again; its answers are kept)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys = ("prepare", "answer_time_s", "peak_memory_mb")
+    return saved if isinstance(saved, dict) and all(k in saved for k in keys) else None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -178,7 +198,34 @@ def _write_error(folder: Path, exc: BaseException) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    (folder / "error.log").write_text(text, encoding="utf-8")
+    write_text_atomic(folder / "error.log", text)
+
+
+def _check_resumable(
+    run_dir: Path, digest: str, identity: dict[str, Any], config: dict[str, Any]
+) -> None:
+    """Refuse to continue a run folder made by different inputs, naming what
+    differs: answers from float32 and bfloat16 (or two torch versions) mixed in
+    one folder would be a run nobody made."""
+    manifest = mf.read_manifest(run_dir)
+    if manifest is None:
+        raise AdvisorError(
+            "not a run folder (no readable manifest.json)",
+            file=run_dir,
+            hint="pass a folder under runs/ written by `advisor compare`",
+        )
+    if manifest.get("config_hash") == digest:
+        return
+    changes = mf.identity_differences(
+        manifest.get("identity"), identity, mf.read_config(run_dir), config
+    )
+    raise AdvisorError(
+        "this run was made with other inputs and cannot be resumed with these: "
+        + ("; ".join(changes) or "its hash differs"),
+        file=run_dir / mf.MANIFEST,
+        field="identity",
+        hint="run without --resume to start a new run (or resume it where it was made)",
+    )
 
 
 # ---------------------------------------------------------------- the run
@@ -254,24 +301,28 @@ class Harness:
         self.run_config, self.derived_limits = resolve_limits(self.config, lengths)
 
     def _open_run_dir(self) -> tuple[Path, bool]:
+        """The run folder to write, locked by this process: the unfinished run
+        of these same inputs (resumed), or a new one."""
         config = self.config.to_dict()
-        digest = mf.config_hash(config, self.task.content_hash(), self.model_info["sha256"])
+        identity = mf.run_identity(
+            task_hash=self.task.content_hash(),
+            model_hash=self.model_info["sha256"],
+            device=self.device.to_dict(),
+        )
+        digest = mf.config_hash(config, identity)
         runs_dir = Path(self.config.runs_dir)
         if isinstance(self.resume, Path):
-            if not (self.resume / mf.MANIFEST).is_file():
-                raise AdvisorError("not a run folder (no manifest.json)", file=self.resume)
-            if mf.read_manifest(self.resume).get("config_hash") != digest:
-                raise AdvisorError(
-                    "this run was made with a different config, task or model; it cannot be resumed with these",
-                    file=self.resume,
-                    hint="run without --resume to start a new run",
-                )
+            _check_resumable(self.resume, digest, identity, config)
+            self._lock = lock.acquire(self.resume)
             return self.resume, True
         if self.resume:
-            unfinished = mf.find_unfinished_run(runs_dir, digest)
+            unfinished = mf.find_unfinished_run(runs_dir, digest, identity)
             if unfinished is not None:
+                self._lock = lock.acquire(unfinished)
                 return unfinished, True
         run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
+        # locked before the manifest exists, so no other process can pick it up unlocked
+        self._lock = lock.acquire(run_dir)
         manifest = mf.build_manifest(
             run_id=run_dir.name,
             digest=digest,
@@ -279,10 +330,11 @@ class Harness:
             task=self.task,
             model=self.model_info,
             device=self.device.to_dict(),
+            identity=identity,
         )
         manifest["strategies"] = self.strategies
         manifest["derived_limits"] = self.derived_limits
-        mf.write_json_atomic(run_dir / mf.MANIFEST, manifest)
+        write_json_atomic(run_dir / mf.MANIFEST, manifest)
         mf.write_config(run_dir, config)
         return run_dir, False
 
@@ -300,9 +352,15 @@ class Harness:
     def run(self) -> RunOutcome:
         self._setup()
         self.run_dir, resumed = self._open_run_dir()
-        if resumed:
-            self.log(f"resuming the unfinished run {self.run_dir}")
-        done = read_answers(self.run_dir)
+        try:
+            if resumed:
+                self.log(f"resuming the unfinished run {self.run_dir}")
+            return self._run_locked(resumed)
+        finally:  # a finished, failed or interrupted run leaves the folder free
+            lock.release(self.run_dir, self._lock)
+
+    def _run_locked(self, resumed: bool) -> RunOutcome:
+        done = read_answers(self.run_dir, self.log)
         results = [self._run_unit(unit, done) for unit in self.units()]
         if not any(r.scored for r in results):
             raise AdvisorError(
@@ -317,7 +375,7 @@ class Harness:
         manifest.update({"status": "failed" if failed else "complete", "finished": mf.now_iso()})
         if failed:
             manifest["failed_units"] = failed
-        mf.write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
+        write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
         return RunOutcome(self.run_dir, resumed, scores, results)
 
     def _context(self, unit: Unit):
@@ -377,9 +435,9 @@ class Harness:
         prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
         remaining = [item for item in self.items if (unit.key, item.id) not in done]
         records = [done[(unit.key, i.id)] for i in self.items if (unit.key, i.id) in done]
-        if not remaining and prepare_file.is_file():
+        saved = _read_prepare_record(prepare_file) if not remaining else None
+        if saved is not None:
             self.log(f"{unit.key}: already answered, skipping")
-            saved = json.loads(prepare_file.read_text())
             return UnitResult(
                 unit,
                 self._score(records),
@@ -418,7 +476,7 @@ class Harness:
         peak = max(memory.peak, report.peak_memory_mb)
         answer_time = sum(r["answer_time_share_s"] for r in records)
         saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
-        prepare_file.write_text(json.dumps(saved, indent=2, default=str))
+        write_json_atomic(prepare_file, saved)
         order = {item.id: n for n, item in enumerate(self.items)}
         records.sort(key=lambda r: order[r["id"]])
         return UnitResult(unit, self._score(records), prepare, answer_time, peak)
@@ -512,7 +570,7 @@ class Harness:
     def _write_scores(self, results: list[UnitResult]) -> dict[str, Any]:
         scores = summarise(self.task, self.config, results, self.device, self.prices)
         scores["run_id"] = self.run_dir.name
-        mf.write_json_atomic(self.run_dir / "scores.json", scores)
+        write_json_atomic(self.run_dir / "scores.json", scores)
         write_scores_csv(self.run_dir / "scores.csv", scores)
         write_item_scores(self.run_dir / "item_scores.csv", results)
         return scores
@@ -672,7 +730,7 @@ def write_scores_csv(path: Path, scores: dict[str, Any]) -> None:
                 row[f"{metric}_std"] = stat["std"]
             rows.append(row)
     columns = ["strategy", "kind"] + sorted({k for r in rows for k in r} - {"strategy", "kind"})
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
@@ -687,7 +745,7 @@ def write_item_scores(path: Path, results: list[UnitResult]) -> None:
     if not rows:
         return
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_writer(path, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)

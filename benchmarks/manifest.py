@@ -1,9 +1,12 @@
 """Run folders and their manifests: what is needed to reproduce or audit a run.
 
-Every run writes `runs/<timestamp>-<task>-<hash>/` where the hash covers the
-resolved config, the task's content and the model's content: the same config on
-the same task and model gets the same hash, which is how an interrupted run is
-found and resumed.
+Every run writes `runs/<timestamp>-<task>-<hash>/` where the hash covers
+everything that can change an answer: the resolved config, the task's content,
+the model's content, the device type and dtype the run resolved to, and the
+versions of the libraries that compute the answers. The same command in bf16
+and in fp32 (or under another torch) gets another hash, so it is never resumed
+into the other's folder; the same inputs get the same hash, which is how an
+interrupted run is found and resumed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 import yaml
 
 from advisor import __version__
+from advisor.fileio import write_text_atomic
 
 PACKAGES = (
     "torch",
@@ -28,6 +32,7 @@ PACKAGES = (
     "peft",
     "sentence-transformers",
     "faiss-cpu",
+    "scikit-learn",
     "numpy",
     "tokenizers",
     "accelerate",
@@ -67,13 +72,111 @@ def git_state(folder: Path = PROJECT_ROOT) -> dict[str, Any]:
     return {"commit": commit, "dirty": bool(status)}
 
 
-def config_hash(config: dict[str, Any], task_hash: str, model_hash: str) -> str:
-    """What makes two runs the same: config (minus where results go), task, model."""
-    relevant = {k: v for k, v in config.items() if k not in ("runs_dir",)}
-    payload = json.dumps(
-        {"config": relevant, "task": task_hash, "model": model_hash}, sort_keys=True
-    )
+# the libraries whose version can change an answer or a score; faiss ships
+# under several distribution names
+IDENTITY_PACKAGES: dict[str, tuple[str, ...]] = {
+    "torch": ("torch",),
+    "transformers": ("transformers",),
+    "peft": ("peft",),
+    "sentence-transformers": ("sentence-transformers",),
+    "faiss": ("faiss-cpu", "faiss-gpu", "faiss"),
+    "scikit-learn": ("scikit-learn",),
+}
+
+
+def identity_versions() -> dict[str, str | None]:
+    """The installed versions of `IDENTITY_PACKAGES` (None where absent)."""
+    versions: dict[str, str | None] = {}
+    for name, distributions in IDENTITY_PACKAGES.items():
+        versions[name] = None
+        for distribution in distributions:
+            try:
+                versions[name] = metadata.version(distribution)
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
+def run_identity(
+    *,
+    task_hash: str,
+    model_hash: str,
+    device: dict[str, Any],
+    versions: dict[str, str | None] | None = None,
+) -> dict[str, Any]:
+    """Everything besides the config that can change an answer. The device
+    *type* counts (cpu, cuda), not its index or model name: cuda:0 and cuda:1
+    compute alike, while cpu and cuda, or float32 and bfloat16, do not."""
+    return {
+        "task": task_hash,
+        "model": model_hash,
+        "device_type": str(device["device"]).split(":")[0],
+        "dtype": device["dtype"],
+        "versions": dict(identity_versions() if versions is None else versions),
+    }
+
+
+def config_hash(config: dict[str, Any], identity: dict[str, Any]) -> str:
+    """What makes two runs the same: the config (minus where results go) and
+    the run's identity (task, model, device type, dtype, library versions)."""
+    payload = json.dumps({"config": hashed_config(config), **identity}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:8]
+
+
+def hashed_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as the hash sees it: where results go is not part of a run."""
+    return {k: v for k, v in config.items() if k not in ("runs_dir",)}
+
+
+def identity_differences(
+    recorded: dict[str, Any] | None,
+    current: dict[str, Any],
+    recorded_config: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+) -> list[str]:
+    """What differs between a run folder's identity and this one, in words
+    ("dtype float32 → bfloat16", "torch 2.12.0 → 2.13.0", "config sft.epochs 2 → 3")."""
+    if recorded is None:
+        return ["the folder records no run identity (made by an older advisor)"]
+    changes = []
+    for key, label in (("device_type", "device"), ("dtype", "dtype")):
+        if recorded.get(key) != current.get(key):
+            changes.append(f"{label} {recorded.get(key)} → {current.get(key)}")
+    for key in ("task", "model"):
+        if recorded.get(key) != current.get(key):
+            changes.append(f"{key} content {recorded.get(key)} → {current.get(key)}")
+    old, new = recorded.get("versions") or {}, current.get("versions") or {}
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            changes.append(f"{name} {old.get(name)} → {new.get(name)}")
+    if recorded_config is not None and config is not None:
+        before, after = flatten(hashed_config(recorded_config)), flatten(hashed_config(config))
+        for key in sorted(set(before) | set(after)):
+            if before.get(key) != after.get(key):
+                changes.append(f"config {key} {before.get(key)} → {after.get(key)}")
+    return changes
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"sft": {"epochs": 2}} → {"sft.epochs": 2}: the keys `key=value` overrides use."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def read_config(run_dir: Path) -> dict[str, Any] | None:
+    """A run folder's config.yaml, or None where it is missing or unreadable."""
+    try:
+        data = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def new_run_dir(runs_dir: Path, task_name: str, digest: str) -> Path:
@@ -92,8 +195,11 @@ def new_run_dir(runs_dir: Path, task_name: str, digest: str) -> Path:
     raise FileExistsError(f"could not create a new run folder in {runs_dir}")
 
 
-def find_unfinished_run(runs_dir: Path, digest: str) -> Path | None:
-    """The newest run folder with this hash that did not finish."""
+def find_unfinished_run(
+    runs_dir: Path, digest: str, identity: dict[str, Any] | None = None
+) -> Path | None:
+    """The newest run folder with this hash that did not finish (and, given an
+    identity, records that same identity: a folder name is only a short hash)."""
     if not runs_dir.is_dir():
         return None
     candidates = sorted(
@@ -101,31 +207,28 @@ def find_unfinished_run(runs_dir: Path, digest: str) -> Path | None:
     )
     for path in reversed(candidates):
         manifest = read_manifest(path)
-        if manifest is not None and manifest.get("status") != "complete":
+        if manifest is None or manifest.get("status") == "complete":
+            continue
+        if identity is None or manifest.get("identity") == identity:
             return path
     return None
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any] | None:
+    """The manifest, or None where there is none or it cannot be read (a
+    corrupted or foreign folder is never taken for a run)."""
     try:
-        return json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # ValueError: bad JSON or not UTF-8
         return None
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
-    )
-    temporary.replace(path)
+    return data if isinstance(data, dict) else None
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     text = "# The resolved configuration of this run. Re-run it with:\n"
     text += f"#   advisor compare --config {run_dir / 'config.yaml'}\n"
     text += yaml.safe_dump(config, sort_keys=False)
-    (run_dir / "config.yaml").write_text(text, encoding="utf-8")
+    write_text_atomic(run_dir / "config.yaml", text)
 
 
 def now_iso() -> str:
@@ -140,6 +243,7 @@ def build_manifest(
     task: Any,
     model: dict[str, Any],
     device: dict[str, Any],
+    identity: dict[str, Any],
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -148,6 +252,7 @@ def build_manifest(
         "finished": None,
         "command": " ".join(["advisor", *sys.argv[1:]]) if sys.argv else None,
         "config_hash": digest,
+        "identity": identity,
         "seeds": config.get("seeds"),
         "task": {
             "name": task.name,

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.fileio import read_text
 
 SCHEMA_VERSION = 1
 LOWER_IS_BETTER = frozenset(
@@ -105,11 +106,13 @@ def load_run_results(path: str | Path) -> RunResults:
             hint="pass a folder under runs/ written by `advisor compare`",
         )
     try:
-        data = json.loads(scores_path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(scores_path, what="scores file"))
     except json.JSONDecodeError as exc:
         raise AdvisorError(
             f"malformed JSON ({exc.msg})", file=scores_path, line=exc.lineno
         ) from None
+    if not isinstance(data, dict):
+        raise AdvisorError("expected a JSON object", file=scores_path)
     if data.get("schema") != SCHEMA_VERSION:
         raise AdvisorError(
             f"unsupported scores schema {data.get('schema')!r}", file=scores_path, field="schema"

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from advisor.config import ScratchConfig
+from advisor.fileio import atomic_writer
 from strategies.generation import visible_mask
 from strategies.prompting import answers_from, chat, for_label_learners, generate_answers
 from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
@@ -393,7 +394,8 @@ class ScratchStrategy:
         )
         prepare_time = time.perf_counter() - began
         ctx.workdir.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.state_dict(), ctx.workdir / WEIGHTS)
+        with atomic_writer(ctx.workdir / WEIGHTS, binary=True) as handle:
+            torch.save(self.model.state_dict(), handle)
         write_train_log(
             ctx.workdir,
             log,

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
+from advisor.fileio import write_json_atomic
 from strategies.generation import render_prompt
 from strategies.prompting import chat
 
@@ -585,9 +586,7 @@ def save_adapter(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any
 def write_train_log(folder: Path, log: TrainLog, key: str, **extra: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     record = {"fingerprint": key, "summary": log.summary(), **extra, "log": log.to_dict()}
-    staging = folder / f".{TRAIN_LOG}.tmp"
-    staging.write_text(json.dumps(record, indent=1))
-    staging.replace(folder / TRAIN_LOG)
+    write_json_atomic(folder / TRAIN_LOG, record)
 
 
 def read_train_log(folder: Path) -> dict[str, Any] | None:

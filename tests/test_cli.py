@@ -18,7 +18,7 @@ runner = CliRunner()
 def test_help_lists_every_command() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("compare", "recommend", "quiz", "models", "tasks"):
+    for command in ("compare", "recommend", "quiz", "models", "tasks", "runs"):
         assert command in result.output
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from advisor import __version__
-from advisor.cli import compare, explain, models, quiz, recommend, tasks
+from advisor.cli import compare, explain, models, quiz, recommend, runs, tasks
 
 app = typer.Typer(
     name="advisor",
@@ -47,6 +47,7 @@ app.command("quiz")(quiz.quiz)
 app.command("explain")(explain.explain)
 app.add_typer(models.app, name="models")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(runs.app, name="runs")
 
 
 def main() -> None:

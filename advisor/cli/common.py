@@ -25,8 +25,12 @@ def print_error(exc: AdvisorError) -> None:
     err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
 
 
-def friendly_errors(fn: F) -> F:
-    """Turn an `AdvisorError` into a message on stderr and exit code 1, no traceback."""
+def friendly_errors(fn: F | None = None, *, interrupted: str = "interrupted") -> F:
+    """Turn an `AdvisorError` into a message on stderr and exit code 1, and
+    Ctrl-C into `interrupted` and exit code 130 (the shell's convention for
+    SIGINT), with no traceback. Use bare or as `@friendly_errors(interrupted=...)`."""
+    if fn is None:
+        return functools.partial(friendly_errors, interrupted=interrupted)  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -36,7 +40,7 @@ def friendly_errors(fn: F) -> F:
             print_error(exc)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/]")
+            err_console.print(f"[yellow]{interrupted}[/]", highlight=False)
             raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]

@@ -13,7 +13,7 @@ def _csv(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()] if value else None
 
 
-@friendly_errors
+@friendly_errors(interrupted="interrupted — run the same command to resume")
 def compare(
     task: str = typer.Option(
         None,

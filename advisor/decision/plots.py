@@ -9,6 +9,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from advisor.fileio import write_bytes_atomic
 from benchmarks.results import RunResults
 
 KIND_ORDER = ("seen", "unseen", "drift", "style", "out_of_scope")
@@ -147,6 +148,6 @@ def write_png_plots(
     paths = {}
     for name, fig in figures(results, chosen).items():
         path = folder / f"{name}.png"
-        path.write_bytes(to_bytes(fig, "png"))
+        write_bytes_atomic(path, to_bytes(fig, "png"))
         paths[name] = path
     return paths

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import ScenarioError
+from advisor.fileio import read_text
 
 UNKNOWN = "unknown"
 EXAMPLES_DIR = Path(__file__).with_name("examples")
@@ -512,14 +513,9 @@ def _parse_file_text(path: Path, text: str) -> Any:
 def load_scenario_file(path: str | Path, base: Scenario | None = None) -> Scenario:
     """A scenario from a YAML or JSON file. A top-level `scenario:` key is optional."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(
-            "file not found", file=path, hint="pass a scenario .yaml or .json file"
-        ) from None
-    except IsADirectoryError:
-        raise ScenarioError("this is a folder, not a scenario file", file=path) from None
+    text = read_text(
+        path, ScenarioError, what="scenario file", hint="pass a scenario .yaml or .json file"
+    )
     data = _parse_file_text(path, text)
     if data is None:
         raise ScenarioError("the file is empty", file=path, hint=_EXAMPLE_HINT)
