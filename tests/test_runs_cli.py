@@ -94,12 +94,12 @@ def test_list_has_one_line_per_run_with_its_status(runs) -> None:
     result = cli(runs, "list")
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0].split()[:3] == ["id", "date", "task"] and len(lines) == 1 + 5
+    assert lines[0].split()[:3] == ["id", "status", "best"] and len(lines) == 1 + 5
     by_id = {line.split()[0]: line.split() for line in lines[1:]}
-    assert by_id[runs["a"].name][-1] == "complete" and "cpu/fp32" in by_id[runs["a"].name]
+    assert by_id[runs["a"].name][1] == "complete" and "cpu/fp32" in by_id[runs["a"].name]
     assert "cpu/bf16" in by_id[runs["b"].name]
-    assert by_id[runs["failed"].name][-1] == "failed"
-    assert by_id[runs["unfinished"].name][-1] == "unfinished"
+    assert by_id[runs["failed"].name][1] == "failed"
+    assert by_id[runs["unfinished"].name][1] == "unfinished"
     assert "Traceback" not in result.output
 
 

@@ -39,32 +39,35 @@ def _device(device: str | None, dtype: str | None) -> str:
     return f"{device}/{DTYPES.get(dtype or '', dtype)}"
 
 
-def runs_table(runs: list[RunSummary]) -> Table:
-    """`advisor runs list`: one borderless line per run, like `git log --oneline`."""
+def runs_table(runs: list[RunSummary], total_width: int = 80) -> Table:
+    """`advisor runs list`: one borderless line per run, like `git log --oneline`. The id
+    (which holds the date, time and task) and the short columns are never cut; the list
+    of strategies takes what is left of the terminal and ends in … (`show ID` has it)."""
     table = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), header_style="bold dim")
-    for header, options in (
-        ("id", {"no_wrap": True, "style": "bold"}),
-        ("date", {"no_wrap": True}),
-        ("task", {"no_wrap": True}),
-        ("strategies", {"min_width": 10}),
-        ("seeds", {}),
-        ("device", {"no_wrap": True}),
-        ("best", {"no_wrap": True}),
-        ("status", {"no_wrap": True, "min_width": 10}),
-    ):
-        table.add_column(header, **options)
-    for run in runs:
-        style = STATUS_STYLES.get(run.status, "")
-        table.add_row(
+    rows = [
+        (
             run.id,
-            _date(run.created)[:10],  # the id holds the time of day
-            run.task or "-",
-            " ".join(run.strategies) or "-",  # spaces: a long list wraps between names
-            ",".join(map(str, run.seeds)) or "-",
-            _device(run.device, run.dtype),
+            run.status,
             _score(run.best, run.score),
-            f"[{style}]{run.status}[/]",
+            _device(run.device, run.dtype),
+            ",".join(map(str, run.seeds)) or "-",
+            ",".join(run.strategies) or "-",
         )
+        for run in runs
+    ]
+    headers = ("id", "status", "best", "device", "seeds", "strategies")
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    left = total_width - sum(widths[:-1]) - len(headers[:-1])
+    if left < len("strategies"):  # a narrow terminal: no room for the list at all
+        headers, widths, rows = headers[:-1], widths[:-1], [r[:-1] for r in rows]
+    else:
+        widths[-1] = min(widths[-1], left)
+    for i, header in enumerate(headers):
+        style = "bold" if header == "id" else None
+        table.add_column(header, width=widths[i], no_wrap=True, overflow="ellipsis", style=style)
+    for row in rows:
+        status_style = STATUS_STYLES.get(row[1], "")
+        table.add_row(row[0], f"[{status_style}]{row[1]}[/]", *row[2:])
     return table
 
 

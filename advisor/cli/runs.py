@@ -42,7 +42,7 @@ def list_runs(
     sort: str = typer.Option("date", "--sort", help="date | score | task | status | id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
 ) -> None:
-    """One line per run: id, date, task, strategies, seeds, device/dtype, best score, status."""
+    """One line per run: id (date, time, task, hash), status, best score, device/dtype, seeds, strategies."""
     from advisor.cli.run_views import runs_table
     from benchmarks.runs import list_runs as find_runs
 
@@ -53,7 +53,7 @@ def list_runs(
     elif not runs:
         console.print(f"no runs in {folder} · make one with: advisor compare --profile quick")
     else:
-        console.print(runs_table(runs))
+        console.print(runs_table(runs, console.width))
 
 
 @app.command("show")

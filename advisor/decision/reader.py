@@ -52,8 +52,6 @@ READER_VERSION = 3  # bump when the features or the model change
 EMBEDDING_WEIGHT = 1.0
 REGULARISATION_C = 10.0
 TRUTH_WEIGHT = 1.0  # how much the statement reader counts against the match, on statement questions
-STATEMENT_MATCH_WEIGHT = 1.0  # how much the stem/option match counts on statement questions
-RULES_WEIGHT = 0.0  # how much the rules' first-ranked approach counts on scenario questions
 DEFINITION_WEIGHT = 1.0  # how much a stem's likeness to an option's glossary definition counts
 
 STATEMENT_QUESTION = re.compile(
@@ -246,32 +244,22 @@ class LearnedReader:
         (row,) = self.stem_model.predict_proba(self._features(self.stem_words, [stem]))
         return dict(zip(self.stem_model.classes_, row, strict=True))
 
-    def choose(
-        self, stem: str, options: Mapping[str, str], ranked_first: str | None = None
-    ) -> ReaderChoice:
-        """The option that best matches what the stem asks for. `ranked_first` is the
-        approach the rules rank first for the stem read as a scenario: on a scenario
-        question (not a statement, term or definition question) an option standing for
-        it gains RULES_WEIGHT times the probability that it does."""
+    def choose(self, stem: str, options: Mapping[str, str]) -> ReaderChoice:
         letters = list(options)
         texts = [options[x] for x in letters]
         asked = self.read_stem(stem)
         asked_approaches = _folded(asked)
         readings = self.read_options(texts)
-        statement = bool(STATEMENT_QUESTION.search(stem))
-        definition = bool(DEFINITION_QUESTION.search(stem))
         scores = {}
         for letter, offered in zip(letters, readings, strict=True):
             direct = sum(asked.get(label, 0.0) * p for label, p in offered.items())
             folded = sum(asked_approaches[a] * p for a, p in _folded(offered).items())
-            scores[letter] = float(direct + folded) * (STATEMENT_MATCH_WEIGHT if statement else 1.0)
-            if ranked_first is not None and not statement and not definition:
-                scores[letter] += RULES_WEIGHT * _folded(offered)[ranked_first]
-        if definition:
+            scores[letter] = float(direct + folded)
+        if DEFINITION_QUESTION.search(stem):
             for letter, bonus in self._definition_likeness(stem, readings, letters).items():
                 scores[letter] += DEFINITION_WEIGHT * bonus
         how = "matched"
-        if statement:
+        if STATEMENT_QUESTION.search(stem):
             negated = bool(NEGATED_QUESTION.search(stem))
             for letter, truth in zip(letters, self.read_truth(texts), strict=True):
                 scores[letter] += TRUTH_WEIGHT * ((1.0 - truth) if negated else truth)
