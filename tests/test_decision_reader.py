@@ -142,3 +142,27 @@ def test_load_reader_fits_once_and_then_loads_from_the_cache(tmp_path, monkeypat
     assert not fits  # from the cache
     question = ("Prices change weekly.", {"A": "Retrieve them.", "B": "Fine-tune."})
     assert first.choose(*question) == second.choose(*question)
+
+
+@pytest.mark.parametrize(
+    ("stem", "negated"),
+    [
+        ("Which statement about LoRA is FALSE?", True),  # exams write it in capitals
+        ("Which of these statements is false?", True),
+        ("Which statement about RAG is NOT true?", True),
+        ("All of the following statements are correct EXCEPT:", True),
+        ("Which statement is incorrect?", True),
+        ("Which statement is correct?", False),
+        ("Which statement best describes why it does not work?", False),  # lower-case "not"
+    ],
+)
+def test_negated_statement_questions_are_recognised_in_any_case(stem, negated):
+    """A FALSE question read as a TRUE one picks a true statement, and its training
+    options get the opposite truth labels: both came from "FALSE" in capitals."""
+    from advisor.decision.reader import NEGATED_QUESTION, STATEMENT_QUESTION, statement_texts
+
+    assert STATEMENT_QUESTION.search(stem)
+    assert bool(NEGATED_QUESTION.search(stem)) is negated
+    question = {"scenario": stem, "options": {"A": "one", "B": "two"}, "answer": "A"}
+    texts, truths = statement_texts([question])
+    assert dict(zip(texts, truths))["one"] is (not negated)

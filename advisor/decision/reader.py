@@ -48,7 +48,7 @@ from typing import Any
 from advisor.decision.concepts import CONCEPTS_FILE, load_concepts
 
 PRACTICE_FILE = Path(__file__).with_name("data") / "practice.jsonl"
-READER_VERSION = 3  # bump when the features or the model change
+READER_VERSION = 4  # bump when the features or the model change
 EMBEDDING_WEIGHT = 1.0
 REGULARISATION_C = 10.0
 TRUTH_WEIGHT = 1.0  # how much the statement reader counts against the match, on statement questions
@@ -60,8 +60,8 @@ STATEMENT_QUESTION = re.compile(
     r"|\bdescribes? the difference",
     re.IGNORECASE,
 )
-NEGATED_QUESTION = re.compile(
-    r"\b(?:false|incorrect|not true|inaccurate|misconception)\b|\b(?:NOT|EXCEPT)\b"
+NEGATED_QUESTION = re.compile(  # "FALSE" as exams write it, or "false"; NOT/EXCEPT in capitals only
+    r"(?i:\b(?:false|incorrect|not true|untrue|inaccurate|misconception)\b)|\b(?:NOT|EXCEPT)\b"
 )
 DEFINITION_QUESTION = re.compile(
     r"\bwhich (?:term|concept|technique|method|practice|process|component|type of|kind of|"
