@@ -165,4 +165,4 @@ def test_negated_statement_questions_are_recognised_in_any_case(stem, negated):
     assert bool(NEGATED_QUESTION.search(stem)) is negated
     question = {"scenario": stem, "options": {"A": "one", "B": "two"}, "answer": "A"}
     texts, truths = statement_texts([question])
-    assert dict(zip(texts, truths))["one"] is (not negated)
+    assert dict(zip(texts, truths, strict=True))["one"] is (not negated)

@@ -69,7 +69,9 @@ class Question:
 
         known = load_concepts()
         labelled = [label for label in self.option_approaches.values() if label in known]
-        named = [c.id for c in concepts_in(f"{self.scenario} {self.answer_text} {self.explanation}")]
+        named = [
+            c.id for c in concepts_in(f"{self.scenario} {self.answer_text} {self.explanation}")
+        ]
         return tuple(dict.fromkeys([*named, *labelled]))
 
     @property
