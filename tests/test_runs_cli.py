@@ -283,3 +283,35 @@ def test_a_run_held_by_a_live_process_is_listed_as_running(own_runs) -> None:
     assert {r["id"]: r["status"] for r in listed}[own_runs["a"].name] == "running"
     after = _json(cli(own_runs, "list", "--json"))  # the lock released: unfinished, resumable
     assert {r["id"]: r["status"] for r in after}[own_runs["a"].name] == "unfinished"
+
+
+def test_verify_a_rerun_from_the_runs_own_config_is_identical(runs, tmp_path) -> None:
+    """The verify path: the run's config.yaml resolved again, a fresh run, compared
+    answer by answer (the tiny model is deterministic, so it must be identical)."""
+    from advisor.config import resolve_config
+    from benchmarks.runs import load_run, verify_runs
+
+    original = load_run(runs["a"], answers=True)
+    config = resolve_config(profile="standard", config_file=runs["a"] / "config.yaml")
+    config.runs_dir = str(tmp_path)
+    again = Harness(config, models=_provider(), device=cpu_device(), resume=False).run()
+    result = verify_runs(original, load_run(again.run_dir, answers=True))
+    assert result["identical"], result
+    assert {u["unit"].split("-seed")[0] for u in result["units"]} == {"prompt", "rag"}
+    assert all(u["identical"] == u["items"] > 0 for u in result["units"])
+
+
+def test_verify_names_what_differs_when_answers_change(runs) -> None:
+    from benchmarks.runs import load_run, verify_runs
+
+    result = verify_runs(load_run(runs["a"], answers=True), load_run(runs["c"], answers=True))
+    assert not result["identical"]
+    assert any(u["differ"] for u in result["units"])
+    assert any("config setting" in cause for cause in result["likely_causes"])
+
+
+def test_verify_refuses_an_unfinished_run(runs) -> None:
+    result = cli(runs, "verify", runs["unfinished"].name)
+    assert result.exit_code == 1
+    assert "only a finished run can be verified" in result.output
+    assert "Traceback" not in result.output

@@ -200,3 +200,32 @@ def _print_answer_changes(diff: dict[str, Any], console: Console, limit: int) ->
     console.print(table)
     if len(changed) > limit:
         console.print(f"[dim]… and {len(changed) - limit} more (--max-answers, or --json)[/]")
+
+
+def print_verification(result: dict[str, Any], console: Console) -> None:
+    """`advisor runs verify`: per strategy, identical answers and matching scores."""
+    table = Table(
+        title=f"{result['original']} re-run as {result['again']}",
+        title_justify="left",
+        box=box.SIMPLE,
+    )
+    for header in ("strategy", "items", "identical answers", "differ (first ids)"):
+        table.add_column(header, justify="left" if header[0] in "sd" else "right")
+    for unit in result["units"]:
+        mark = "[green]✓[/]" if unit["identical"] == unit["items"] else "[red]✗[/]"
+        table.add_row(
+            f"{mark} {unit['unit']}",
+            str(unit["items"]),
+            f"{unit['identical']}/{unit['answered_again']}",
+            ", ".join(unit["differ"][:5]) or "-",
+        )
+    console.print(table)
+    changed = {k: v for k, v in result["scores"].items() if v[0] != v[1]}
+    if changed:
+        console.print(_scores_table(changed))
+    if result["identical"]:
+        console.print("[green]identical[/]: every answer and every score is the same")
+    else:
+        console.print(
+            "[red]differs[/]: " + ("; ".join(result["likely_causes"]) or "no input differs")
+        )

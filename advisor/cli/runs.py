@@ -14,7 +14,7 @@ import typer
 from advisor.cli.common import console, friendly_errors
 
 app = typer.Typer(
-    help="Work with benchmark runs: list, show, diff and remove run folders.",
+    help="Work with benchmark runs: list, show, diff, verify and remove run folders.",
     no_args_is_help=True,
 )
 
@@ -111,6 +111,49 @@ def diff(
         _echo_json(result)
     else:
         print_diff(result, console, max_answers)
+
+
+@app.command("verify")
+@friendly_errors
+def verify(
+    run_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    runs_dir: Path = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
+) -> None:
+    """Re-run a finished run from its own config.yaml into a new folder and check it.
+
+    Reports per strategy whether every answer is identical and whether the scores match;
+    where they do not, the likely cause (device, dtype, package versions, code). Exit
+    code 1 when the re-run differs. It takes as long as the run did.
+    """
+    from advisor.cli.run_views import print_verification
+    from advisor.config import resolve_config
+    from advisor.display import make_progress, phase_starter
+    from benchmarks.harness import Harness
+    from benchmarks.runs import load_run, resolve_run, verify_runs
+
+    path = resolve_run(_runs_dir(runs_dir), run_id)
+    original = load_run(path, answers=True)
+    if original.scores is None:
+        from benchmarks.runs import RunError
+
+        raise RunError(
+            "the run has no scores yet: only a finished run can be verified",
+            file=path,
+            hint=f"finish it first: advisor compare --resume {path}",
+        )
+    profile = str((original.config or {}).get("profile") or "standard")
+    config = resolve_config(profile=profile, config_file=path / "config.yaml")
+    config.runs_dir = str(path.parent)
+    with make_progress(console) as progress:
+        outcome = Harness(config, start_phase=phase_starter(progress), resume=False).run()
+    result = verify_runs(original, load_run(outcome.run_dir, answers=True))
+    if as_json:
+        _echo_json(result)
+    else:
+        print_verification(result, console)
+    if not result["identical"]:
+        raise typer.Exit(1)
 
 
 @app.command("rm")
