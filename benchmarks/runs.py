@@ -326,40 +326,36 @@ def _model_hash(run: Run) -> str | None:
 def verify_runs(original: Run, again: Run) -> dict[str, Any]:
     """Did a re-run of `original` from its own config give the same run? Per strategy
     unit: its items, how many were answered again, how many answers are identical
-    (the text, not the timings); then the scores side by side. `identical` is the
-    verdict: every answer and every score the same."""
+    (the text, not the timings); then the scores side by side, as `diff_runs` gives
+    them. `identical` is the verdict: every answer and every score the same."""
+    diff = diff_runs(original, again)
+    changed: dict[str, list[str]] = {}
+    for change in diff["answers_changed"]:
+        changed.setdefault(change["unit"], []).append(change["id"])
     units = []
     for unit in dict.fromkeys(key[0] for key in original.answers):
         keys = [key for key in original.answers if key[0] == unit]
-        both = [key for key in keys if key in again.answers]
-        differ = [
-            key[1]
-            for key in both
-            if original.answers[key]["answer"] != again.answers[key]["answer"]
-        ]
+        answered = sum(key in again.answers for key in keys)
+        differ = changed.get(unit, [])
         units.append(
             {
                 "unit": unit,
                 "items": len(keys),
-                "answered_again": len(both),
-                "identical": len(both) - len(differ),
+                "answered_again": answered,
+                "identical": answered - len(differ),
                 "differ": differ,
             }
         )
-    scores_a, scores_b = _primary_scores(original.scores), _primary_scores(again.scores)
-    scores = {
-        key: [scores_a.get(key), scores_b.get(key)] for key in dict.fromkeys([*scores_a, *scores_b])
-    }
     answers_same = all(u["identical"] == u["items"] for u in units)
-    scores_same = all(a is not None and a == b for a, b in scores.values())
-    diff = diff_runs(original, again)
+    scores_same = all(a is not None and a == b for a, b in diff["scores"].values())
+    same = answers_same and scores_same
     return {
         "original": original.id,
         "again": again.id,
         "units": units,
-        "scores": scores,
-        "identical": answers_same and scores_same,
-        "likely_causes": [] if answers_same and scores_same else diff["likely_causes"],
+        "scores": diff["scores"],
+        "identical": same,
+        "likely_causes": [] if same else diff["likely_causes"],
     }
 
 

@@ -130,13 +130,11 @@ def verify(
     from advisor.config import resolve_config
     from advisor.display import make_progress, phase_starter
     from benchmarks.harness import Harness
-    from benchmarks.runs import load_run, resolve_run, verify_runs
+    from benchmarks.runs import RunError, load_run, resolve_run, verify_runs
 
     path = resolve_run(_runs_dir(runs_dir), run_id)
     original = load_run(path, answers=True)
     if original.scores is None:
-        from benchmarks.runs import RunError
-
         raise RunError(
             "the run has no scores yet: only a finished run can be verified",
             file=path,
