@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -118,7 +120,7 @@ def atomic_writer(
     never half a file. The temporary file sits beside the target, so the final
     `os.replace` stays on one file system and is atomic."""
     path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(_temporary_name(path.name))
     # os.open with 0o666 honours the umask, so the file gets the usual mode
     # (tempfile's would be 0600)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -150,3 +152,85 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 def write_json_atomic(path: Path, data: Any) -> None:
     """`data` as indented JSON, written atomically."""
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+# What `atomic_writer` and `atomic_dir` write before the rename:
+# `.<name>.<pid>.<8 hex>.tmp`, a file or a folder beside its target.
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def _temporary_name(name: str) -> str:
+    return f".{name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+@contextlib.contextmanager
+def atomic_dir(path: Path) -> Iterator[Path]:
+    """A temporary sibling folder to fill; it becomes `path` only when the block
+    ends without an error. Libraries that save a folder file by file (peft's
+    `save_pretrained`) can then be killed at any moment without leaving a folder
+    under the real name that looks complete and is not. An existing `path` is
+    replaced: moved aside, the new folder renamed in, the old one removed, so
+    at every instant `path` is the old folder, the new one, or absent."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(_temporary_name(path.name))
+    staging.mkdir()
+    try:
+        yield staging
+        _fsync_tree(staging)
+        if path.exists():
+            displaced = path.with_name(_temporary_name(path.name))
+            os.replace(path, displaced)
+            os.replace(staging, path)
+            shutil.rmtree(displaced, ignore_errors=True)
+        else:
+            os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Flush every file under `folder` to disk, so the rename publishes whole files."""
+    for root, _, files in os.walk(folder):
+        for name in files:
+            descriptor = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete the temporary files and folders (`atomic_writer`, `atomic_dir`)
+    that writers killed mid-write left anywhere under `folder`; return them.
+
+    Only a temporary whose writer — the pid in its name — is gone is removed,
+    so a live writer's work in progress is never touched."""
+    removed = []
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            match = _TEMPORARY.match(name)
+            if match is None or pid_alive(int(match["pid"])):
+                continue
+            path = Path(root) / name
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+        dirs[:] = [d for d in dirs if (Path(root) / d).is_dir()]  # not into what went
+    return removed
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this pid exists on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True

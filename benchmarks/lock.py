@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.fileio import pid_alive
 
 LOCK = "run.lock"
 
@@ -54,19 +55,6 @@ def read_holder(run_dir: Path) -> Holder | None:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         return Holder(0, socket.gethostname())
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with this pid exists on this machine."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
 
 
 def is_stale(holder: Holder) -> bool:
