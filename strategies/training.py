@@ -25,8 +25,8 @@ spirit: no trainer class, every step readable top to bottom.
 - Optimisation. AdamW, linear warm-up then cosine decay, gradient clipping,
   bf16 autocast only when the device's dtype is bfloat16 (a GPU, or a CPU with
   native bf16: emulated bf16 is slower than fp32).
-- Persistence. The adapter is saved with `save_pretrained` next to
-  `train_log.json` (loss per step, tokens/s, wall time, and a fingerprint of
+- Persistence. The adapter is saved with `save_pretrained` (into a temporary
+  folder renamed into place) next to `train_log.json` (loss per step, tokens/s, wall time, and a fingerprint of
   what produced it), the log written last: a folder with both is complete, and a
   resumed run with the same fingerprint loads it instead of training again.
 """
@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 
-from advisor.fileio import write_json_atomic
+from advisor.fileio import atomic_dir, write_json_atomic
 from strategies.generation import render_prompt
 from strategies.prompting import chat
 
@@ -577,9 +577,14 @@ def examples_digest(examples: Sequence[Example]) -> str:
 
 
 def save_adapter(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any) -> None:
-    """The adapter, then `train_log.json` (written last, atomically: it marks completion)."""
+    """The adapter, then `train_log.json` (written last, atomically: it marks completion).
+
+    peft writes the adapter file by file, so it is saved into a temporary sibling
+    folder renamed `adapter/` once whole: a kill mid-save leaves no `adapter/`
+    with torn weights, only a temporary the resumed run deletes."""
     folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(folder / ADAPTER_DIR))
+    with atomic_dir(folder / ADAPTER_DIR) as staging:
+        model.save_pretrained(str(staging))
     write_train_log(folder, log, key, **extra)
 
 
