@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from advisor.errors import ModelError
+from advisor.fileio import atomic_dir, write_json_atomic
 
 if TYPE_CHECKING:
     from advisor.runtime import DeviceInfo
@@ -245,23 +243,13 @@ def ensure_converted(gguf: Path, on_start: Callable[[str], None] | None = None) 
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".converting-", dir=target.parent))
-    try:
+    with atomic_dir(target) as staging:
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
-        (staging / "advisor-conversion.json").write_text(
-            json.dumps(
-                {"source": str(gguf), "sha256": file_sha256(gguf), "format": CONVERSION_FORMAT},
-                indent=2,
-            )
+        write_json_atomic(
+            staging / "advisor-conversion.json",
+            {"source": str(gguf), "sha256": file_sha256(gguf), "format": CONVERSION_FORMAT},
         )
-        if target.exists():
-            shutil.rmtree(target)
-        staging.rename(target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from advisor.fileio import atomic_writer
 from advisor.tasks import Document
 from strategies.protocol import Passage, StrategyContext
 
@@ -99,9 +100,8 @@ def embed_texts(embedder: Any, texts: Sequence[str], cache_key: str | None = Non
     )
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp.npy")
-        np.save(temporary, vectors)
-        temporary.replace(path)
+        with atomic_writer(path, binary=True) as handle:
+            np.save(handle, vectors)
     return vectors
 
 

@@ -15,6 +15,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from advisor.fileio import atomic_writer
+
 
 class TextMatcher(Protocol):
     def similarity(self, queries: Sequence[str], references: Sequence[str]) -> list[list[float]]:
@@ -56,9 +58,8 @@ class MiniLMMatcher:
             return np.load(path)
         vectors = self._encode(texts)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
-        np.save(tmp, vectors)
-        tmp.replace(path)
+        with atomic_writer(path, binary=True) as handle:
+            np.save(handle, vectors)
         return vectors
 
     def similarity(self, queries: Sequence[str], references: Sequence[str]) -> list[list[float]]:

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.decision.concepts import CONCEPTS_FILE, load_concepts
+from advisor.fileio import atomic_writer
 
 PRACTICE_FILE = Path(__file__).with_name("data") / "practice.jsonl"
 READER_VERSION = 4  # bump when the features or the model change
@@ -452,8 +453,7 @@ def load_reader(embedder_spec: str = "minilm", practice: Path = PRACTICE_FILE) -
     reader = LearnedReader(embedder, embedder_key).fit(questions)
     path.parent.mkdir(parents=True, exist_ok=True)
     reader.embedder = None  # the model is loaded again from its package, not pickled
-    staging = path.with_suffix(".tmp")
-    joblib.dump(reader, staging)
-    staging.replace(path)
+    with atomic_writer(path, binary=True) as handle:
+        joblib.dump(reader, handle)
     reader.embedder = embedder
     return reader
