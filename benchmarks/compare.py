@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from advisor.config import RunConfig
 from advisor.display import make_progress, phase_starter, score_tables
 from advisor.fileio import write_text_atomic
-from benchmarks import lock
 from benchmarks.harness import Harness, RunOutcome
 
 if TYPE_CHECKING:
@@ -24,7 +23,11 @@ def run_and_report(
     resume: bool | Path = True,
     prices_file: Path | None = None,
     scenario_file: Path | None = None,
+    **harness_options: Any,
 ) -> RunOutcome:
+    """Run `config` and write its report; the report is part of the run, so a
+    run killed while it is written resumes to write it (see `Harness.finish`).
+    `harness_options` go to the `Harness` (tests pass tiny models)."""
     from advisor.decision import Scenario, load_scenario_file
 
     # read the constraints first: a bad scenario file fails now, not after the run
@@ -36,18 +39,22 @@ def run_and_report(
         + (f" · first {config.limit} items" if config.limit else "")
     )
     with make_progress(console) as progress:
+
+        def finish(outcome: RunOutcome) -> None:
+            progress.stop()  # the tables and the recommendation print below the bars
+            print_results(outcome, console)
+            recommend_and_report(outcome, console, scenario)
+
         harness = Harness(
             config,
             start_phase=phase_starter(progress),
             log=lambda message: progress.console.print(f"[dim]{message}[/]"),
             resume=resume,
             prices_file=prices_file,
+            finish=finish,
+            **harness_options,
         )
-        outcome = harness.run()
-    print_results(outcome, console)
-    with lock.locked(outcome.run_dir):  # the report is part of the run: one writer still
-        recommend_and_report(outcome, console, scenario)
-    return outcome
+        return harness.run()
 
 
 def recommend_and_report(outcome: RunOutcome, console: Console, scenario: Scenario) -> None:

@@ -28,6 +28,7 @@ from advisor.errors import AdvisorError
 from advisor.fileio import (
     atomic_writer,
     read_text,
+    remove_leftovers,
     write_json_atomic,
     write_text_atomic,
     yaml_error,
@@ -244,8 +245,13 @@ class Harness:
         prices_file: Path | None = None,
         models: Any = None,
         device: Any = None,
+        finish: Callable[[RunOutcome], None] | None = None,
     ) -> None:
         self.config = config
+        # what else completes the run once it is scored (the report): done under
+        # the lock and before the manifest says complete, so a run killed during
+        # it is still unfinished and the same command again completes it
+        self.finish = finish
         self.start_phase = start_phase
         self.log = log
         self.resume = resume
@@ -314,11 +320,13 @@ class Harness:
         if isinstance(self.resume, Path):
             _check_resumable(self.resume, digest, identity, config)
             self._lock = lock.acquire(self.resume)
+            self._remove_leftovers(self.resume)
             return self.resume, True
         if self.resume:
             unfinished = mf.find_unfinished_run(runs_dir, digest, identity)
             if unfinished is not None:
                 self._lock = lock.acquire(unfinished)
+                self._remove_leftovers(unfinished)
                 return unfinished, True
         run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
         # locked before the manifest exists, so no other process can pick it up unlocked
@@ -337,6 +345,15 @@ class Harness:
         write_json_atomic(run_dir / mf.MANIFEST, manifest)
         mf.write_config(run_dir, config)
         return run_dir, False
+
+    def _remove_leftovers(self, run_dir: Path) -> None:
+        """The temporaries a killed run was writing (a half-written scores.json,
+        an adapter folder mid-save) go before anything else is written."""
+        removed = remove_leftovers(run_dir)
+        if removed:
+            names = ", ".join(str(p.relative_to(run_dir)) for p in removed[:5])
+            more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
+            self.log(f"removed what the interrupted run was writing: {names}{more}")
 
     def units(self) -> list[Unit]:
         units = [Unit(name, seed) for seed in self.config.seeds for name in self.strategies]
@@ -369,6 +386,9 @@ class Harness:
                 hint="see the reasons above; `advisor tasks validate` shows what the task holds",
             )
         scores = self._write_scores(results)
+        outcome = RunOutcome(self.run_dir, resumed, scores, results)
+        if self.finish is not None:
+            self.finish(outcome)
         manifest = mf.read_manifest(self.run_dir) or {}
         failed = [r.unit.key for r in results if r.status == "failed"]
         # a run with a failed strategy stays resumable: the same command retries it
@@ -376,7 +396,7 @@ class Harness:
         if failed:
             manifest["failed_units"] = failed
         write_json_atomic(self.run_dir / mf.MANIFEST, manifest)
-        return RunOutcome(self.run_dir, resumed, scores, results)
+        return outcome
 
     def _context(self, unit: Unit):
         from strategies.protocol import StrategyContext

@@ -19,14 +19,50 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 
 SCRIPT = """
+import os
+import signal
 import sys
 from pathlib import Path
+from rich.console import Console
 from advisor.config import RunConfig, merge
-from benchmarks.harness import Harness
+from benchmarks.compare import run_and_report
 from advisor.models import ModelProvider
 from tiny import HashEmbedder, cpu_device, lively_llama, tiny_tokenizer
 
 task, runs_dir = sys.argv[1], sys.argv[2]
+kill_at = sys.argv[3] if len(sys.argv) > 3 else ""
+
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+# the test's own hooks, never the product's: this process SIGKILLs itself at a
+# named moment, so the late moments (scoring, writing one file) are hit exactly
+if kill_at.startswith("score_item:"):  # on the n-th item scored
+    import benchmarks.metrics as metrics
+
+    real_score, calls, at = metrics.score_item, [0], int(kill_at.split(":")[1])
+
+    def score_item(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == at:
+            die()
+        return real_score(*args, **kwargs)
+
+    metrics.score_item = score_item
+elif kill_at.startswith("write:"):  # half-way through writing that file
+    name, real_replace = kill_at.split(":", 1)[1], os.replace
+
+    def replace(source, target, *args, **kwargs):
+        if Path(target).name == name:
+            data = Path(source).read_bytes()
+            Path(source).write_bytes(data[: len(data) // 2])
+            die()
+        return real_replace(source, target, *args, **kwargs)
+
+    os.replace = replace
+
 tokenizer = tiny_tokenizer()
 provider = ModelProvider.from_objects(lively_llama(tokenizer), tokenizer, HashEmbedder(), cpu_device())
 config = merge(RunConfig(), {
@@ -34,15 +70,15 @@ config = merge(RunConfig(), {
     "generation": {"max_new_tokens": 6, "batch_size": 1},
     "sft": {"max_steps": 6, "batch_size": 2},
 })
-Harness(config, models=provider, device=cpu_device()).run()
+run_and_report(config, Console(width=120), models=provider, device=cpu_device())
 print("DONE")
 """
 
 
-def _start(script: Path, task: Path, runs_dir: Path) -> subprocess.Popen:
+def _start(script: Path, task: Path, runs_dir: Path, kill_at: str = "") -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
     return subprocess.Popen(
-        [sys.executable, str(script), str(task), str(runs_dir)],
+        [sys.executable, str(script), str(task), str(runs_dir), kill_at],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -138,3 +174,77 @@ def _sound_answers(runs_dir: Path) -> dict[tuple[str, str], str]:
                 continue
             found[(record["unit"], record["id"], record.get("latency_s"))] = record["answer"]
     return found
+
+
+def _leftovers(run_dir: Path) -> list[str]:
+    """What atomic writers had not renamed into place yet (`.<name>.<pid>.<hex>.tmp`)."""
+    return sorted(str(p.relative_to(run_dir)) for p in run_dir.rglob(".*.tmp"))
+
+
+def _item_scores(run_dir: Path) -> list[dict[str, str]]:
+    """item_scores.csv without latency (a wall-clock time, never the same twice)."""
+    import csv
+
+    with (run_dir / "item_scores.csv").open(encoding="utf-8", newline="") as handle:
+        return [
+            {k: v for k, v in row.items() if k != "latency_s"} for row in csv.DictReader(handle)
+        ]
+
+
+def _test_items(task: Path) -> int:
+    return sum(1 for line in (task / "test.jsonl").read_text().splitlines() if line.strip())
+
+
+def test_a_run_killed_again_and_again_while_scoring_and_reporting_completes_whole(setup, tmp_path):
+    """The late moments, each in turn in one run folder: killed while scoring the
+    last strategy (every answer written), then half-way through writing
+    scores.json, item_scores.csv, a plot, the HTML report and the manifest that
+    marks the run complete. Each kill leaves the file it was writing absent (or
+    as it was), never half-written; the next start deletes the torn temporary;
+    the last start completes the run with the uninterrupted answers and scores."""
+    script, task, (answers, scores) = setup
+    uninterrupted = next(p for p in (script.parent / "uninterrupted").iterdir() if p.is_dir())
+    runs_dir = tmp_path / "runs"
+    items = _test_items(task)
+    moments = [  # (kill point, the file it tears: relative to the run folder)
+        (f"score_item:{3 * items + items // 2 + 1}", None),  # scoring sft+rag, the 4th
+        ("write:scores.json", "scores.json"),
+        ("write:item_scores.csv", "item_scores.csv"),
+        ("write:score_by_kind.png", "plots/score_by_kind.png"),
+        ("write:report.html", "report.html"),
+        ("write:manifest.json", "manifest.json"),
+    ]
+    for kill_at, torn in moments:
+        process = _start(script, task, runs_dir, kill_at)
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == -signal.SIGKILL, f"{kill_at}: {err[-3000:]}"
+        (run_dir,) = [p for p in runs_dir.iterdir() if p.is_dir()]  # one folder, resumed
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["status"] == "running", kill_at
+        if torn is None:  # killed while scoring: every answer is on disk, no score yet
+            assert _answer_lines(runs_dir) == 4 * items
+            assert not (run_dir / "scores.json").exists()
+            assert _leftovers(run_dir) == []
+            continue
+        target = run_dir / torn
+        # the torn temporary is the only leftover: the last kill's went at start-up
+        (leftover,) = _leftovers(run_dir)
+        assert Path(leftover).parent == Path(torn).parent
+        assert Path(leftover).name.startswith(f".{target.name}.")
+        if torn == "manifest.json":
+            continue  # the old manifest is whole (read above) and still says running
+        assert not target.exists(), f"{torn} was published half-written"
+    for name in ("scores.json", "item_scores.csv"):  # published by the starts after the tear
+        assert (run_dir / name).is_file()
+    json.loads((run_dir / "scores.json").read_text(encoding="utf-8"))
+
+    _finish(script, task, runs_dir)
+    assert _results(runs_dir) == (answers, scores)
+    assert _item_scores(run_dir) == _item_scores(uninterrupted)
+    assert _leftovers(run_dir) == []
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "complete"
+    assert (run_dir / "report.md").read_text(encoding="utf-8").strip()
+    assert (run_dir / "report.html").read_text(encoding="utf-8").rstrip().endswith("</html>")
+    for plot in ("score_by_kind.png", "score_vs_cost.png"):
+        assert (run_dir / "plots" / plot).read_bytes().endswith(b"IEND\xaeB`\x82")
