@@ -23,10 +23,10 @@ def test_help_lists_every_command() -> None:
 
 
 def test_importing_the_cli_imports_no_heavy_library() -> None:
-    """`advisor --help` stays instant: no torch, transformers, faiss or sentence-transformers."""
+    """`advisor --help` stays instant: no torch, transformers, faiss, sentence-transformers or mlflow."""
     code = (
         "import sys, advisor.cli; "
-        "print(sorted(m for m in ('torch', 'transformers', 'faiss', 'sentence_transformers', 'matplotlib', 'pandas') "
+        "print(sorted(m for m in ('torch', 'transformers', 'faiss', 'sentence_transformers', 'matplotlib', 'pandas', 'mlflow') "
         "if m in sys.modules))"
     )
     output = subprocess.run(

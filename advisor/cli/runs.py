@@ -1,4 +1,4 @@
-"""`advisor runs`: list, show, compare and remove benchmark run folders.
+"""`advisor runs`: list, show, compare, verify, remove and export benchmark run folders.
 
 Everything is read from the run folders' own files; nothing heavy is imported.
 """
@@ -14,7 +14,7 @@ import typer
 from advisor.cli.common import console, friendly_errors
 
 app = typer.Typer(
-    help="Work with benchmark runs: list, show, diff, verify and remove run folders.",
+    help="Work with benchmark runs: list, show, diff, verify, remove and export run folders.",
     no_args_is_help=True,
 )
 
@@ -173,3 +173,50 @@ def rm(
         _echo_json({"removed": str(path)})
     else:
         console.print(f"removed {path}", highlight=False)
+
+
+@app.command("export")
+@friendly_errors
+def export(
+    run_id: str = typer.Argument(..., metavar="ID", help=ID_HELP),
+    to: str = typer.Option(
+        ..., "--to", help="A folder (a local MLflow file store, made if missing) or a tracking URI."
+    ),
+    fmt: str = typer.Option("mlflow", "--format", help="mlflow (needs advisor[mlflow])."),
+    experiment: str = typer.Option(
+        None, "--experiment", help="MLflow experiment (default advisor-<task>)."
+    ),
+    runs_dir: Path = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (for scripts)."),
+) -> None:
+    """Write a run into a tracking tool: params from its config, metrics per strategy
+    and kind, tags (id, hash, device, dtype, versions), the report, plots and scores
+    as artifacts. Exporting it again replaces the earlier export (or, unchanged, skips)."""
+    from benchmarks.export import export_run
+    from benchmarks.runs import load_run, resolve_run
+
+    run = load_run(resolve_run(_runs_dir(runs_dir), run_id))
+    done = export_run(run, fmt, to, experiment=experiment)
+    if as_json:
+        _echo_json(done.to_dict())
+        return
+    if done.unchanged:
+        console.print(
+            f"{run.id} is already in {done.destination} as MLflow run {done.run_id} "
+            f"(experiment {done.experiment}), unchanged: nothing to do",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    again = f", replacing {done.replaced}" if done.replaced else ""
+    lines = [
+        f"exported {run.id} to {done.destination}",
+        f"  experiment {done.experiment}, MLflow run {done.run_id}{again}",
+        f"  {done.params} params, {done.metrics} metrics; artifacts {', '.join(done.artifacts)}",
+    ]
+    if done.destination.startswith("file:"):
+        lines.append(
+            "  see it: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri "
+            + done.destination
+        )
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
