@@ -18,6 +18,7 @@ from advisor.decision.engine import recommend
 from advisor.decision.recommendation import Recommendation
 from advisor.decision.scenario import Scenario, apply_overrides, load_scenario_file
 from advisor.errors import ScenarioError
+from advisor.fileio import write_text_atomic
 
 FORMATS = ("terminal", "md", "html")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
@@ -215,5 +216,5 @@ def write_report(
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
         return None
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    write_text_atomic(output, text)
     return output

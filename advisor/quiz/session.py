@@ -6,7 +6,6 @@ an answer sheet passed by a script, and the engine's `--auto` run.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
+from advisor.fileio import write_json_atomic
 from advisor.quiz.bank import LETTERS, Question, topic_counts
 
 HELP_TEXT = (
@@ -234,9 +234,7 @@ def save_results(result: QuizResult, path: str | Path) -> Path:
     """Write the results as JSON (creating the folder) and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_json_atomic(path, result.to_json())
     return path
 
 
