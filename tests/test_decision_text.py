@@ -39,6 +39,10 @@ def test_the_issue_example_is_read():
         ("They wrote eight model answers.", {"labeled_examples": 8}),
         ("Only 40 reports have been labeled.", {"labeled_examples": 40}),
         ("It has 20 GB of unlabeled research papers.", {"unlabeled_corpus": "large"}),
+        # a byte size that measures a machine is compute, not a corpus
+        ("It has one GPU with 48 GB of memory.", {"compute": "single_gpu"}),
+        ("The team rents two 80 GB GPUs.", {"compute": "multi_gpu"}),
+        ("We have 24 GB of VRAM and 2 TB of raw notes.", {"unlabeled_corpus": "massive"}),
         ("About 3 billion tokens of filings.", {"unlabeled_corpus": "large"}),
         ("30 years of unlabeled well reports.", {"unlabeled_corpus": "large"}),  # not 30 reports
         ("We have no labeled data.", {"labeled_examples": 0}),

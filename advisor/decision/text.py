@@ -209,6 +209,17 @@ CORPUS_NOUNS = {  # rough tokens per unit, to bucket a corpus size
     "pb": 2.5e14,
     "petabytes": 2.5e14,
 }
+BYTE_UNITS = frozenset(["gb", "gigabytes", "tb", "terabytes", "pb", "petabytes"])
+HARDWARE_AFTER = re.compile(
+    r"(?:of\s+)?(?:(?:gpu|graphics|device|accelerator|high-bandwidth|hbm|on-board)\s+)?"
+    r"(?:memory|vram|ram|hbm)\b|gpus?\b|cards?\b",
+    re.I,
+)
+HARDWARE_BEFORE = re.compile(
+    r"\b(?:gpus?|cards?|accelerators?|instances?|machines?|servers?|laptops?|nodes?)"
+    r"\s+(?:with|of|having|that has)\s+(?:only\s+|just\s+|about\s+)?$",
+    re.I,
+)
 QUANTITY = re.compile(r"(?<![\w$])(?:" + _QUANTITY + r")(?=\s)", re.I)
 UNLABELED = re.compile(r"^(?:unlabel+ed|raw|unannotated|unstructured|untagged)$", re.I)
 LABELED = re.compile(
@@ -347,6 +358,8 @@ def _counted(text: str, start: int, end: int) -> tuple[str | None, str, int]:
             if used > 1 and lower.endswith("ed"):  # "40,000 receipts already labeled"
                 return "labeled", words[0].lower(), used
             kind = "labeled"
+        if lower in BYTE_UNITS and _hardware_size(text, start, " ".join(words[used:])):
+            return None, "", used  # "one GPU with 48 GB of memory" is compute, not data
         if pair in CORPUS_NOUNS:
             return kind or "corpus", pair, used + 1
         if lower in COUNT_UNITS:
@@ -360,6 +373,12 @@ def _counted(text: str, start: int, end: int) -> tuple[str | None, str, int]:
         if lower in WINDOW_STOPS or QUANTITY.match(word):
             break
     return (kind if named else None), "", len(words)
+
+
+def _hardware_size(text: str, start: int, after: str) -> bool:
+    """A byte size that measures a machine ("a GPU with 80 GB", "24 GB of VRAM",
+    "48 GB of memory"), not a body of data."""
+    return bool(HARDWARE_AFTER.match(after) or HARDWARE_BEFORE.search(text[max(0, start - 40) : start]))
 
 
 def _labeled_after(words: list[str]) -> str | None:
