@@ -465,3 +465,16 @@ def test_quiz_bank_accuracy_with_minilm():
         if choose_option(q.scenario, dict(q.options), matcher).letter != q.answer
     ]
     assert 1 - len(misses) / len(questions) >= 0.97, misses
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It has one GPU with 48 GB of memory and a small budget.",
+        "The team rents two 80 GB GPUs.",
+        "Each laptop has 16 GB of RAM.",
+        "A server with 512 GB runs the model.",
+    ],
+)
+def test_machine_sizes_are_not_corpora(text):
+    assert "unlabeled_corpus" not in _facts(text)
