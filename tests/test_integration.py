@@ -151,3 +151,58 @@ def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> 
         )
     assert (run / "strategies" / "scratch-seed0" / "model.pt").is_file()
     assert scores["sft+rag"]["prepare"]["adapter"] == "shared"
+
+
+NO_NETWORK = """
+import socket, sys
+
+attempts = open(sys.argv.pop(1), "a")
+
+
+def refuse(*args, **kwargs):
+    attempts.write(repr(args)[:200] + "\\n")
+    attempts.flush()
+    raise OSError("network blocked by the test")
+
+
+class NoInternetSocket(socket.socket):
+    def __init__(self, family=socket.AF_INET, *args, **kwargs):
+        if family in (socket.AF_INET, socket.AF_INET6):
+            refuse(family)
+        super().__init__(family, *args, **kwargs)
+
+
+socket.socket = NoInternetSocket
+socket.create_connection = refuse
+socket.getaddrinfo = refuse
+from advisor.cli import main
+
+sys.argv[0] = "advisor"
+main()
+"""
+
+
+def test_quick_compare_runs_with_every_socket_blocked(tmp_path: Path, shared_model_cache) -> None:
+    """The offline guarantee: the real quick compare, end to end, in a process where
+    every internet socket and name lookup raises, with no offline switch set."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "no_network.py"
+    script.write_text(NO_NETWORK)
+    attempts = tmp_path / "attempts.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env["ADVISOR_CACHE"] = str(shared_model_cache)
+    done = subprocess.run(
+        [sys.executable, str(script), str(attempts), "compare", "--task", "banking"]
+        + ["--profile", "quick", "--runs-dir", str(tmp_path / "runs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert attempts.read_text() == "", "the run tried to reach the network"
+    (run,) = (tmp_path / "runs").iterdir()
+    scores = json.loads((run / "scores.json").read_text())["strategies"]
+    assert {"prompt", "rag", "sft", "cpt", "scratch"} <= set(scores)
