@@ -22,6 +22,16 @@ def test_help_lists_every_command() -> None:
         assert command in result.output
 
 
+def test_command_help_flows_at_80_columns() -> None:
+    """A docstring wrapped for the source reads as one paragraph, not ragged lines."""
+    result = CliRunner().invoke(
+        app, ["compare", "--help"], env={"COLUMNS": "80"}, terminal_width=80
+    )
+    assert result.exit_code == 0
+    # the source breaks the line after "versions,"; rich wraps the flowing text elsewhere
+    assert any("(seeds, versions, device" in line for line in result.output.splitlines())
+
+
 def test_importing_the_cli_imports_no_heavy_library() -> None:
     """`advisor --help` stays instant: no torch, transformers, faiss, sentence-transformers or mlflow."""
     code = (

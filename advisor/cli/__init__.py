@@ -7,6 +7,8 @@ command, so `advisor --help` answers at once.
 
 from __future__ import annotations
 
+import inspect
+
 import typer
 
 from advisor import __version__
@@ -48,6 +50,30 @@ app.command("explain")(explain.explain)
 app.add_typer(models.app, name="models")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(runs.app, name="runs")
+
+
+def _reflowed(text: str) -> str:
+    """A docstring's paragraphs as flowing text (this typer keeps every line break of a
+    command's help, so lines wrapped for the source came out ragged at 80 columns);
+    a paragraph with an indented line (examples, lists) is kept as written."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p
+        if any(line[:1].isspace() or line.startswith(("-", "•")) for line in p.splitlines()[1:])
+        else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
+
+
+def _reflow_help(group: typer.Typer) -> None:
+    for command in group.registered_commands:
+        text = command.help or inspect.getdoc(command.callback) or ""
+        command.help = _reflowed(text) if text else None
+    for sub in group.registered_groups:
+        _reflow_help(sub.typer_instance)
+
+
+_reflow_help(app)
 
 
 def main() -> None:
