@@ -214,6 +214,8 @@ def write_report(
     if output is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
         return None
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    from advisor.fileio import make_parent, write_text_atomic
+
+    make_parent(output, what="report")
+    write_text_atomic(output, text, what="report")
     return output

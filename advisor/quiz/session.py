@@ -232,11 +232,12 @@ def grade_sheet(questions: Sequence[Question], sheet: Sequence[str | None]) -> l
 
 def save_results(result: QuizResult, path: str | Path) -> Path:
     """Write the results as JSON (creating the folder) and return the path."""
+    from advisor.fileio import make_parent, write_text_atomic
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    make_parent(path, what="results")
+    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(path, text, what="results")
     return path
 
 
