@@ -737,8 +737,8 @@ BAD_INPUTS: list[Case] = [
         runs="runs",
     ),
     Case(
-        "runs-list-manifest-wrong-types",
-        "runs list over a manifest whose fields have the wrong types",
+        "runs-show-manifest-wrong-types",
+        "runs show on a run whose manifest fields have the wrong types",
         run_with("manifest.json", json.dumps({"task": "tiny", "device": 3, "seeds": 7})),
         ["runs", "show", "20240202", *RUNS],
         1,
