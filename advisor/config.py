@@ -9,6 +9,7 @@ resolved config is written into every run folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import Any
 import yaml
 
 from advisor.errors import ConfigError
-from advisor.fileio import read_text, yaml_error
+from advisor.fileio import locate, read_text, yaml_error, yaml_key_lines
 
 PROFILES_DIR = Path(__file__).resolve().parent / "profiles"
 ALL_STRATEGIES = (
@@ -306,9 +307,12 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ConfigError(f"expected a whole number, got {value!r}", field=where) from None
     if annotation is float:
         try:
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise ConfigError(f"expected a number, got {value!r}", field=where) from None
+        if not math.isfinite(number):
+            raise ConfigError(f"expected a finite number, got {value!r}", field=where)
+        return number
     if annotation is str:
         if isinstance(value, dict | list):
             raise ConfigError(f"expected text, got {value!r}", field=where)
@@ -344,7 +348,14 @@ def parse_override(text: str) -> dict[str, Any]:
     parts = [p for p in key.strip().split(".") if p]
     if not parts:
         raise ConfigError(f"override '{text}' has no key")
-    parsed: Any = yaml.safe_load(value) if value.strip() else ""
+    try:
+        parsed: Any = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(
+            f"not a valid value ({getattr(exc, 'problem', None) or exc}): {value!r}",
+            field=".".join(parts),
+            hint="quote it, or write a list as a,b,c",
+        ) from None
     nested: dict[str, Any] = {parts[-1]: parsed}
     for part in reversed(parts[:-1]):
         nested = {part: nested}
@@ -356,14 +367,21 @@ def list_profiles() -> list[str]:
 
 
 def load_yaml_mapping(path: Path) -> dict[str, Any]:
+    return _load_yaml(path)[0]
+
+
+def _load_yaml(path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    """A YAML mapping of settings and the line of each key in it."""
     text = read_text(path, ConfigError, what="config file")
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, ConfigError) from None
     if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of settings", file=path)
-    return data
+        raise ConfigError(
+            "expected a mapping of settings", file=path, hint="for example:  sft:\n    epochs: 3"
+        )
+    return data, yaml_key_lines(text)
 
 
 def resolve_config(
@@ -380,21 +398,21 @@ def resolve_config(
             f"unknown profile '{profile}' (one of {', '.join(list_profiles())})", field="profile"
         )
     config = RunConfig()
-    layers: list[tuple[dict[str, Any], Path | None]] = [
-        (load_yaml_mapping(profile_path), profile_path)
-    ]
+    data, lines = _load_yaml(profile_path)
+    layers: list[tuple[dict[str, Any], Path | None, dict[str, int]]] = [(data, profile_path, lines)]
     if config_file is not None:
-        layers.append((load_yaml_mapping(config_file), config_file))
+        data, lines = _load_yaml(config_file)
+        layers.append((data, config_file, lines))
     if settings:
-        layers.append(({k: v for k, v in settings.items() if v is not None}, None))
+        layers.append(({k: v for k, v in settings.items() if v is not None}, None, {}))
     for override in overrides or []:
-        layers.append((parse_override(override), None))
-    for data, source in layers:
+        layers.append((parse_override(override), None, {}))
+    for data, source, lines in layers:
         try:
             config = merge(config, data)
         except ConfigError as exc:
-            if source is not None and exc.file is None:
-                exc.file = str(source)
+            if source is not None:
+                raise locate(exc, source, lines) from None
             raise
     config.profile = profile
     validate(config)

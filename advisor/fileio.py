@@ -8,6 +8,7 @@ wrong, in the error type of whoever reads it.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -81,6 +82,43 @@ def yaml_error(
     )
 
 
+def yaml_key_lines(text: str) -> dict[str, int]:
+    """Every key of a YAML mapping, nested ones dotted (`sft.lora.r`), → its
+    1-based line: where an error about a field's value points. Empty when the
+    text is not a YAML mapping."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return {}
+    lines: dict[str, int] = {}
+
+    def walk(node: yaml.Node, prefix: str) -> None:
+        if not isinstance(node, yaml.MappingNode):
+            return
+        for key, value in node.value:
+            name = f"{prefix}{key.value}"
+            lines.setdefault(name, key.start_mark.line + 1)
+            walk(value, f"{name}.")
+
+    walk(node, "")
+    return lines
+
+
+def locate(error: AdvisorError, path: Path, lines: dict[str, int]) -> AdvisorError:
+    """`error` pointed at `path` and at the line of its field (or of the
+    nearest enclosing key that has one), where it has no place yet."""
+    if error.file is None:
+        error.file = str(path)
+    if error.line is None and error.field:
+        parts = error.field.split("[")[0].split(".")
+        for end in range(len(parts), 0, -1):
+            line = lines.get(".".join(parts[:end]))
+            if line is not None:
+                error.line = line
+                break
+    return error
+
+
 def read_text(
     path: Path,
     error: type[AdvisorError] = AdvisorError,
@@ -111,35 +149,77 @@ def read_text(
         raise error(f"cannot read the {what} ({exc.strerror or exc})", file=path) from None
 
 
+WRITE_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space and run the command again",
+    errno.EDQUOT: "the disk quota is used up: free some space and run the command again",
+    errno.EACCES: "the folder is not writable: fix its permissions or write somewhere else",
+    errno.EPERM: "the folder is not writable: fix its permissions or write somewhere else",
+    errno.EROFS: "the file system is read-only: write somewhere else",
+}
+
+
+def write_error(
+    exc: OSError, path: Path, *, what: str = "file", error: type[AdvisorError] = AdvisorError
+) -> AdvisorError:
+    """An `OSError` from writing `path` (a full disk, a read-only folder) as
+    `error` naming the file we meant to write, not a temporary one beside it."""
+    if Path(path).is_dir():
+        return error(f"cannot write the {what}: it is a folder", file=path, hint="name a file")
+    return error(
+        f"cannot write the {what} ({exc.strerror or exc})",
+        file=path,
+        hint=WRITE_HINTS.get(exc.errno or 0),
+    )
+
+
 @contextlib.contextmanager
 def atomic_writer(
-    path: Path, *, newline: str | None = None, binary: bool = False
+    path: Path, *, newline: str | None = None, binary: bool = False, what: str = "file"
 ) -> Iterator[IO[Any]]:
     """A text handle whose content replaces `path` only when the block ends
     without an error: a run killed mid-write leaves the old file (or none),
     never half a file. The temporary file sits beside the target, so the final
-    `os.replace` stays on one file system and is atomic."""
+    `os.replace` stays on one file system and is atomic.
+
+    An `OSError` while writing (a full disk, a read-only folder, a folder where
+    the file should be) becomes an `AdvisorError` naming `path` as the `what`;
+    the old file is still left as it was."""
     path = Path(path)
     temporary = path.with_name(_temporary_name(path.name))
-    # os.open with 0o666 honours the umask, so the file gets the usual mode
-    # (tempfile's would be 0600)
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # os.open with 0o666 honours the umask, so the file gets the usual mode
+        # (tempfile's would be 0600)
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise write_error(exc, path, what=what) from None
     try:
         text_options = {} if binary else {"encoding": "utf-8", "newline": newline}
-        with open(descriptor, "wb" if binary else "w", **text_options) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        try:
+            with open(descriptor, "wb" if binary else "w", **text_options) as handle:
+                yield handle
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise write_error(exc, path, what=what) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def make_parent(path: Path, *, what: str = "file") -> None:
+    """Create the folder `path` goes in; what stops it (a file in the way, a
+    read-only folder) is an `AdvisorError` naming `path`."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(exc, path, what=what) from None
+
+
+def write_text_atomic(path: Path, text: str, *, what: str = "file") -> None:
     """Write `text` to `path` all at once or not at all (see `atomic_writer`)."""
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, what=what) as handle:
         handle.write(text)
 
 

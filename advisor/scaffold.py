@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from advisor.errors import TaskError
+from advisor.fileio import make_parent, write_text_atomic
 
 GENERATION_YAML = """\
 # A generation task: the assistant answers questions in free text.
@@ -130,10 +132,20 @@ def init_task(folder: Path, task_type: str = "generation") -> list[Path]:
     }
     if task_type == "generation":
         files["corpus/wire-transfers.md"] = CORPUS_EXAMPLE
+    created = not folder.exists()
     written = []
-    for relative, text in files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
+    try:
+        for relative, text in files.items():
+            path = folder / relative
+            make_parent(path)
+            write_text_atomic(path, text)
+            written.append(path)
+    except BaseException:
+        # half a scaffold helps nobody: leave the folder as it was (absent, or empty)
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            for path in written:
+                path.unlink(missing_ok=True)
+        raise
     return written

@@ -34,7 +34,14 @@ from typing import Any
 import yaml
 
 from advisor.errors import TaskError
-from advisor.fileio import parse_jsonl_line, read_jsonl_lines, yaml_error
+from advisor.fileio import (
+    locate,
+    parse_jsonl_line,
+    read_jsonl_lines,
+    read_text,
+    yaml_error,
+    yaml_key_lines,
+)
 
 KINDS = ("seen", "unseen", "style", "out_of_scope", "drift")
 ROLES = ("system", "user", "assistant")
@@ -218,6 +225,8 @@ def resolve_task_dir(name_or_path: str | Path) -> Path:
     builtin = BUILTIN_TASKS_DIR / str(name_or_path)
     if (builtin / "task.yaml").is_file():
         return builtin
+    if (candidate / "task.yaml").is_dir():
+        raise TaskError("expected a file, found a folder", file=candidate / "task.yaml")
     if candidate.is_dir():
         raise TaskError(
             "this folder is not a task: it has no task.yaml",
@@ -322,16 +331,27 @@ def _check_regexes(patterns: tuple[str, ...], file: Path, field_name: str) -> No
 
 
 def _load_spec(path: Path) -> TaskSpec:
+    text = read_text(path, TaskError, what="task file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, TaskError) from None
-    except UnicodeDecodeError as exc:
-        raise TaskError(f"not UTF-8 text ({exc.reason})", file=path) from None
     if not isinstance(data, dict):
-        raise TaskError("expected a mapping of fields", file=path)
+        raise TaskError("expected a mapping of fields", file=path, hint=_SPEC_HINT)
+    try:
+        return _parse_spec(data, path)
+    except TaskError as error:
+        raise locate(error, path, yaml_key_lines(text)) from None
+
+
+_SPEC_HINT = "task.yaml holds name, version, description, domain and system_prompt"
+
+
+def _parse_spec(data: dict[str, Any], path: Path) -> TaskSpec:
     name = _require(data, "name", str, path)
     version = _require(data, "version", int, path)
+    if isinstance(version, bool):
+        raise TaskError("expected a whole number, got bool", file=path, field="version")
     description = _require(data, "description", str, path)
     domain = _require(data, "domain", str, path)
     system_prompt = _require(data, "system_prompt", str, path)
@@ -350,12 +370,22 @@ def _load_spec(path: Path) -> TaskSpec:
     if not isinstance(style_data, dict):
         raise TaskError("expected a mapping", file=path, field="style")
     max_words = style_data.get("max_words")
-    if max_words is not None and (not isinstance(max_words, int) or max_words <= 0):
+    if max_words is not None and (
+        not isinstance(max_words, int) or isinstance(max_words, bool) or max_words <= 0
+    ):
         raise TaskError("expected a positive whole number", file=path, field="style.max_words")
+    money_pattern = style_data.get("money_pattern")
+    if money_pattern is not None and not isinstance(money_pattern, str):
+        raise TaskError(
+            f"expected a regular expression (text), got {type(money_pattern).__name__}",
+            file=path,
+            field="style.money_pattern",
+            hint="quote it, e.g. money_pattern: 'Q\\d+\\.\\d{2}'",
+        )
     style = StyleRules(
         description=str(style_data.get("description", "")).strip(),
         max_words=max_words,
-        money_pattern=style_data.get("money_pattern"),
+        money_pattern=money_pattern,
         required_patterns=_str_list(style_data, "required_patterns", path),
         forbidden_patterns=_str_list(style_data, "forbidden_patterns", path),
     )
@@ -376,6 +406,14 @@ def _load_spec(path: Path) -> TaskSpec:
     corpus_dir = data.get("corpus") or "corpus"
     if not isinstance(corpus_dir, str):
         raise TaskError("expected a folder name", file=path, field="corpus")
+    drift_dir = drift.get("corpus")
+    if drift_dir is not None and not isinstance(drift_dir, str):
+        raise TaskError(
+            f"expected a folder name, got {type(drift_dir).__name__}",
+            file=path,
+            field="drift.corpus",
+            hint="the folder beside task.yaml with the corpus after the change, e.g. corpus_v2",
+        )
     score = data.get("score", "facts")
     if task_type == "classification":
         score = "label"
@@ -397,7 +435,7 @@ def _load_spec(path: Path) -> TaskSpec:
         metrics=_str_list(data, "metrics", path),
         corpus_dir=corpus_dir,
         corpus_required=bool(data.get("corpus")),
-        drift_corpus_dir=drift.get("corpus"),
+        drift_corpus_dir=drift_dir,
         drift_note=str(drift.get("note", "")).strip(),
         score=score,
     )
@@ -416,9 +454,9 @@ def _load_corpus(
     docs = []
     for path in _corpus_paths(folder):
         try:
-            text = path.read_text(encoding="utf-8").strip()
-        except UnicodeDecodeError as exc:
-            problems.add(TaskError(f"not UTF-8 text ({exc.reason})", file=path))
+            text = read_text(path, TaskError, what="document").strip()
+        except TaskError as error:
+            problems.add(error)
             continue
         if not text:
             problems.add(TaskError("document is empty", file=path))

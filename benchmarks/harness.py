@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shutil
 import statistics
 import threading
 import time
@@ -32,6 +33,7 @@ from advisor.fileio import (
     write_json_atomic,
     write_text_atomic,
     yaml_error,
+    yaml_key_lines,
 )
 from advisor.tasks import Task, load_task
 from benchmarks import lock
@@ -146,9 +148,17 @@ def load_prices(path: Path | None = None) -> dict[str, float]:
     prices = {}
     for key in ("cpu_hour_usd", "gpu_hour_usd"):
         value = data.get(key)
-        if not isinstance(value, int | float) or value < 0:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not 0 <= value < math.inf
+        ):
             raise AdvisorError(
-                "expected a non-negative number (US dollars per hour)", file=path, field=key
+                "expected a non-negative number (US dollars per hour)",
+                file=path,
+                line=yaml_key_lines(text).get(key),
+                field=key,
+                hint="for example:  cpu_hour_usd: 0.10",
             )
         prices[key] = float(value)
     return prices
@@ -264,7 +274,7 @@ class Harness:
     def _setup(self) -> None:
         from advisor.models import ModelProvider, model_fingerprint
         from advisor.runtime import pick_device
-        from benchmarks.limits import measure_lengths, resolve_limits
+        from benchmarks.limits import check_questions_fit, measure_lengths, resolve_limits
         from benchmarks.metrics import known_figures
         from strategies.registry import default_strategies
 
@@ -303,6 +313,8 @@ class Harness:
         self.known = known_figures(texts)
         self._reference_vectors: dict[str, Any] = {}
         lengths = measure_lengths(self.task, self.models.tokenizer()) if self.task.train else None
+        if lengths is not None:
+            check_questions_fit(self.task, lengths, self.models.context_length())
         # what the strategies run with: lengths "from the task" (0) made concrete
         self.run_config, self.derived_limits = resolve_limits(self.config, lengths)
 
@@ -329,21 +341,27 @@ class Harness:
                 self._remove_leftovers(unfinished)
                 return unfinished, True
         run_dir = mf.new_run_dir(runs_dir, self.task.name, digest)
-        # locked before the manifest exists, so no other process can pick it up unlocked
-        self._lock = lock.acquire(run_dir)
-        manifest = mf.build_manifest(
-            run_id=run_dir.name,
-            digest=digest,
-            config=config,
-            task=self.task,
-            model=self.model_info,
-            device=self.device.to_dict(),
-            identity=identity,
-        )
-        manifest["strategies"] = self.strategies
-        manifest["derived_limits"] = self.derived_limits
-        write_json_atomic(run_dir / mf.MANIFEST, manifest)
-        mf.write_config(run_dir, config)
+        try:
+            # locked before the manifest exists, so no other process can pick it up unlocked
+            self._lock = lock.acquire(run_dir)
+            manifest = mf.build_manifest(
+                run_id=run_dir.name,
+                digest=digest,
+                config=config,
+                task=self.task,
+                model=self.model_info,
+                device=self.device.to_dict(),
+                identity=identity,
+            )
+            manifest["strategies"] = self.strategies
+            manifest["derived_limits"] = self.derived_limits
+            write_json_atomic(run_dir / mf.MANIFEST, manifest)
+            mf.write_config(run_dir, config)
+        except BaseException:
+            # a folder this process made a moment ago and could not set up (a full
+            # disk, say) holds nothing of value: leave no half-made run behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise
         return run_dir, False
 
     def _remove_leftovers(self, run_dir: Path) -> None:

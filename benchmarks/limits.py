@@ -69,6 +69,24 @@ def answer_tokens(config: RunConfig, lengths: TaskLengths | None) -> int:
     return min(max(lengths.train_answer), settings.max_new_tokens_cap)
 
 
+def check_questions_fit(task: Task, lengths: TaskLengths, context: int) -> None:
+    """Refuse a test item whose prompt alone fills the model's context: there is
+    no room left for an answer, and a model asked past its context answers
+    garbage (or fails) instead of saying so."""
+    from advisor.errors import TaskError
+
+    for item, tokens in zip(task.test, lengths.test_prompt, strict=True):
+        if tokens >= context:
+            raise TaskError(
+                f"{tokens:,} tokens, longer than the model's context ({context:,} tokens)",
+                file=task.root / "test.jsonl",
+                line=item.line,
+                field="question",
+                hint="shorten the question, or choose a model with a longer context "
+                "(model.generator=...)",
+            )
+
+
 def resolve_limits(
     config: RunConfig, lengths: TaskLengths | None
 ) -> tuple[RunConfig, dict[str, Any]]:

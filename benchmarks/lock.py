@@ -101,6 +101,8 @@ def acquire(run_dir: Path) -> Holder:
                 run_dir, read_holder(run_dir) or me, "another advisor is writing this run"
             ) from None
         except OSError as exc:
+            with contextlib.suppress(OSError):
+                (run_dir / LOCK).unlink(missing_ok=True)
             raise AdvisorError(
                 f"cannot write the lock file ({exc.strerror or exc})",
                 file=run_dir / LOCK,

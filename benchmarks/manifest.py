@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from advisor import __version__
-from advisor.fileio import write_text_atomic
+from advisor.errors import AdvisorError
+from advisor.fileio import WRITE_HINTS, write_text_atomic
 
 PACKAGES = (
     "torch",
@@ -181,17 +182,30 @@ def read_config(run_dir: Path) -> dict[str, Any] | None:
 
 def new_run_dir(runs_dir: Path, task_name: str, digest: str) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    safe_task = "".join(c if c.isalnum() or c in "-_" else "-" for c in task_name)
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    # a task name is the user's text: keep the folder name short and portable
+    safe_task = "".join(c if c.isalnum() or c in "-_" else "-" for c in task_name)[:60]
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise AdvisorError(
+            "expected a runs folder, found a file",
+            file=runs_dir,
+            hint="pass another --runs-dir, or move the file away",
+        )
     for attempt in range(1, 1000):
         # two runs of one config started within the same second get -2, -3, ...
         stamp_part = stamp if attempt == 1 else f"{stamp}.{attempt}"
         path = runs_dir / f"{stamp_part}-{safe_task}-{digest}"
         try:
+            runs_dir.mkdir(parents=True, exist_ok=True)
             path.mkdir(exist_ok=False)
             return path
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise AdvisorError(
+                f"cannot create the run folder ({exc.strerror or exc})",
+                file=runs_dir,
+                hint=WRITE_HINTS.get(exc.errno or 0, "pass a writable --runs-dir"),
+            ) from None
     raise FileExistsError(f"could not create a new run folder in {runs_dir}")
 
 

@@ -29,6 +29,7 @@ Metrics are higher-is-better except those in `LOWER_IS_BETTER`.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,22 @@ def _stats(data: dict[str, Any]) -> dict[str, Stat]:
     return {name: Stat.from_json(value) for name, value in data.items() if isinstance(value, dict)}
 
 
+def _damaged(path: Path, where: str, message: str) -> AdvisorError:
+    return AdvisorError(
+        message,
+        file=path,
+        field=where,
+        hint="the file was changed by hand or damaged; run the benchmark again",
+    )
+
+
+def _mapping(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _damaged(path, key, f"expected an object, got {type(value).__name__}")
+    return value
+
+
 def load_run_results(path: str | Path) -> RunResults:
     """Read a run folder (or its scores.json). Raises `AdvisorError` if it is not one."""
     path = Path(path)
@@ -118,15 +135,24 @@ def load_run_results(path: str | Path) -> RunResults:
             f"unsupported scores schema {data.get('schema')!r}", file=scores_path, field="schema"
         )
     strategies = {}
-    for name, entry in data.get("strategies", {}).items():
-        strategies[name] = StrategyResult(
-            name=name,
-            n_items=int(entry.get("n_items", 0)),
-            seeds=tuple(entry.get("seeds", ())),
-            overall=_stats(entry.get("overall", {})),
-            by_kind={kind: _stats(values) for kind, values in entry.get("by_kind", {}).items()},
-            cost={k: float(v) for k, v in entry.get("cost", {}).items() if v is not None},
-        )
+    for name, entry in _mapping(data, "strategies", scores_path).items():
+        where = f"strategies.{name}"
+        if not isinstance(entry, dict):
+            raise _damaged(scores_path, where, "expected an object")
+        try:
+            score = entry.get("overall", {}).get("score")
+            if not isinstance(score, dict) or not math.isfinite(float(score["mean"])):
+                raise _damaged(scores_path, f"{where}.overall.score", "expected a finite mean")
+            strategies[name] = StrategyResult(
+                name=name,
+                n_items=int(entry.get("n_items", 0)),
+                seeds=tuple(entry.get("seeds", ())),
+                overall=_stats(entry.get("overall", {})),
+                by_kind={kind: _stats(values) for kind, values in entry.get("by_kind", {}).items()},
+                cost={k: float(v) for k, v in entry.get("cost", {}).items() if v is not None},
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise _damaged(scores_path, where, f"not in the scores format ({exc!r})") from None
     if not strategies:
         raise AdvisorError("the run scored no strategies", file=scores_path, field="strategies")
     return RunResults(
@@ -135,7 +161,7 @@ def load_run_results(path: str | Path) -> RunResults:
         task=str(data.get("task", "")),
         primary_metric=str(data.get("primary_metric", "score")),
         strategies=strategies,
-        learning_curve=data.get("learning_curve", {}),
+        learning_curve=_mapping(data, "learning_curve", scores_path),
         task_type=str(data.get("task_type", "generation")),
-        not_scored=data.get("not_scored", {}),
+        not_scored=_mapping(data, "not_scored", scores_path),
     )

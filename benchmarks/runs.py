@@ -27,6 +27,9 @@ class RunError(AdvisorError):
     """A run folder that cannot be found or read."""
 
 
+DAMAGED_HINT = "the file was edited or damaged; `advisor runs rm` removes the run"
+
+
 @dataclass(frozen=True)
 class RunSummary:
     """One line of `advisor runs list`."""
@@ -105,8 +108,72 @@ def resolve_run(runs_dir: Path, ref: str) -> Path:
 # ---------------------------------------------------------------- reading one run
 
 
+_KINDS = {dict: "an object", list: "a list", str: "text"}
+MANIFEST_FIELDS: dict[str, type] = {
+    "run_id": str,
+    "status": str,
+    "created": str,
+    "config_hash": str,
+    "task": dict,
+    "model": dict,
+    "device": dict,
+    "platform": dict,
+    "git": dict,
+    "versions": dict,
+    "identity": dict,
+    "strategies": list,
+    "seeds": list,
+}
+"""What `advisor runs` reads from a manifest, and the type each must have."""
+
+
+def manifest_problem(manifest: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, what is wrong) for the first field of a manifest with the wrong type."""
+    for key, kind in MANIFEST_FIELDS.items():
+        value = manifest.get(key)
+        if value is not None and not isinstance(value, kind):
+            return key, f"expected {_KINDS[kind]}, got {type(value).__name__}"
+    return None
+
+
+def scores_problem(scores: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, what is wrong) where scores.json does not have the shape a run writes."""
+    strategies = scores.get("strategies") or {}
+    if not isinstance(strategies, dict):
+        return "strategies", f"expected an object, got {type(strategies).__name__}"
+    for name, entry in strategies.items():
+        where = f"strategies.{name}"
+        if not isinstance(entry, dict):
+            return where, f"expected an object, got {type(entry).__name__}"
+        for part in ("overall", "by_kind"):
+            if part not in entry:
+                return f"{where}.{part}", "missing"
+        for part in ("overall", "by_kind", "cost"):
+            value = entry.get(part, {})
+            if not isinstance(value, dict):
+                return f"{where}.{part}", f"expected an object, got {type(value).__name__}"
+        groups = {"overall": entry.get("overall", {})}
+        groups.update({f"by_kind.{k}": v for k, v in entry.get("by_kind", {}).items()})
+        for part, group in groups.items():
+            if not isinstance(group, dict):
+                return f"{where}.{part}", f"expected an object, got {type(group).__name__}"
+            for metric, stat in group.items():
+                if not isinstance(stat, dict) or not _is_number(stat.get("mean")):
+                    return f"{where}.{part}.{metric}", 'expected {"mean": a number, ...}'
+    for key in ("not_scored", "learning_curve"):
+        value = scores.get(key, {})
+        if not isinstance(value, dict):
+            return key, f"expected an object, got {type(value).__name__}"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def load_run(path: Path, *, answers: bool = False) -> Run:
-    """A run folder's files; a missing or damaged manifest is a `RunError`."""
+    """A run folder's files; a missing or damaged manifest, or a scores.json not
+    in the shape a run writes, is a `RunError` naming the file and field."""
     manifest = mf.read_manifest(path)
     if manifest is None:
         raise RunError(
@@ -114,7 +181,14 @@ def load_run(path: Path, *, answers: bool = False) -> Run:
             file=path / mf.MANIFEST,
             hint="`advisor runs rm` removes it",
         )
-    run = Run(path, manifest, mf.read_config(path), read_scores(path))
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise RunError(problem[1], file=path / mf.MANIFEST, field=problem[0], hint=DAMAGED_HINT)
+    scores = read_scores(path)
+    problem = scores_problem(scores) if scores is not None else None
+    if problem is not None:
+        raise RunError(problem[1], file=path / "scores.json", field=problem[0], hint=DAMAGED_HINT)
+    run = Run(path, manifest, mf.read_config(path), scores)
     if answers:
         run.answers = read_answers_file(path).records
     return run
@@ -161,10 +235,13 @@ def best_strategy(scores: dict[str, Any] | None) -> tuple[str | None, float | No
 def summarise_run(path: Path) -> RunSummary:
     """The `list` line of one run folder, from whatever it holds."""
     manifest = mf.read_manifest(path)
+    if manifest is not None and manifest_problem(manifest) is not None:
+        manifest = None  # listed as damaged: `advisor runs show` says what is wrong
     status = status_of(path, manifest)
     if manifest is None:
         return RunSummary(path.name, str(path), None, None, [], [], None, None, status)
-    best, score = best_strategy(read_scores(path))
+    scores = read_scores(path)
+    best, score = best_strategy(scores if scores and scores_problem(scores) is None else None)
     device = manifest.get("device") or {}
     return RunSummary(
         id=path.name,
@@ -187,6 +264,12 @@ def list_runs(runs_dir: Path, sort: str = "date") -> list[RunSummary]:
     if sort not in SORT_KEYS:
         raise RunError(
             f"unknown sort key '{sort}'", field="--sort", hint=f"one of {', '.join(SORT_KEYS)}"
+        )
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise RunError(
+            "expected a runs folder, found a file",
+            file=runs_dir,
+            hint="pass the folder `advisor compare --runs-dir` wrote to",
         )
     runs = [summarise_run(p) for p in run_folders(runs_dir)]
     keys = {

@@ -13,6 +13,7 @@ import typer
 
 from advisor import __version__
 from advisor.cli import compare, explain, models, quiz, recommend, runs, tasks
+from advisor.cli.common import AdvisorGroup
 
 app = typer.Typer(
     name="advisor",
@@ -21,6 +22,7 @@ app = typer.Typer(
         "from scratch? [bold]advisor[/] measures every strategy on your task with a real model "
         "and recommends one, with reasons."
     ),
+    cls=AdvisorGroup,
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,

@@ -18,7 +18,7 @@ from advisor.decision.engine import recommend
 from advisor.decision.recommendation import Recommendation
 from advisor.decision.scenario import Scenario, apply_overrides, load_scenario_file
 from advisor.errors import ScenarioError
-from advisor.fileio import write_text_atomic
+from advisor.fileio import make_parent, write_text_atomic
 
 FORMATS = ("terminal", "md", "html")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
@@ -215,6 +215,6 @@ def write_report(
     if output is None:
         console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
         return None
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(output, text)
+    make_parent(output, what="report")
+    write_text_atomic(output, text, what="report")
     return output

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -390,6 +391,7 @@ def _choice(name: str, spec: FieldSpec, value: Any) -> Any:
             name == "unlabeled_corpus"
             and isinstance(value, int | float)
             and not isinstance(value, bool)
+            and math.isfinite(value)
         ):
             return corpus_bucket(value)
         return _INVALID
@@ -452,7 +454,7 @@ def _number(name: str, spec: FieldSpec, value: Any) -> Any:
             number = float(str(value).strip().rstrip("s"))
         except ValueError:
             return _INVALID
-    if number <= 0:
+    if not math.isfinite(number) or number <= 0:
         return _INVALID
     return int(number) if name == "max_prompt_tokens" and float(number).is_integer() else number
 

@@ -378,7 +378,9 @@ def _counted(text: str, start: int, end: int) -> tuple[str | None, str, int]:
 def _hardware_size(text: str, start: int, after: str) -> bool:
     """A byte size that measures a machine ("a GPU with 80 GB", "24 GB of VRAM",
     "48 GB of memory"), not a body of data."""
-    return bool(HARDWARE_AFTER.match(after) or HARDWARE_BEFORE.search(text[max(0, start - 40) : start]))
+    return bool(
+        HARDWARE_AFTER.match(after) or HARDWARE_BEFORE.search(text[max(0, start - 40) : start])
+    )
 
 
 def _labeled_after(words: list[str]) -> str | None:

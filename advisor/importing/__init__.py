@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from advisor.fileio import make_parent, write_error
 from advisor.importing.formats import (
     FORMATS,
     Converted,
@@ -238,7 +239,7 @@ def _write(
     staging = to.parent / f".{to.name}.importing-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
-    to.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(to, what="task folder")
     try:
         staging.mkdir()
         labels = _files(request, task_type, system_prompt, train, test, documents, staging, report)
@@ -258,6 +259,8 @@ def _write(
             shutil.rmtree(backup)
         else:
             staging.rename(to)
+    except OSError as exc:  # a full disk, a read-only folder: nothing is left half-written
+        raise write_error(exc, to, what="task folder") from None
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -6,6 +6,7 @@ an answer sheet passed by a script, and the engine's `--auto` run.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Iterable, Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.errors import AdvisorError
-from advisor.fileio import write_json_atomic
+from advisor.fileio import make_parent, write_text_atomic
 from advisor.quiz.bank import LETTERS, Question, topic_counts
 
 HELP_TEXT = (
@@ -233,8 +234,9 @@ def grade_sheet(questions: Sequence[Question], sheet: Sequence[str | None]) -> l
 def save_results(result: QuizResult, path: str | Path) -> Path:
     """Write the results as JSON (creating the folder) and return the path."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, result.to_json())
+    make_parent(path, what="results")
+    text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(path, text, what="results")
     return path
 
 
