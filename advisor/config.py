@@ -227,7 +227,7 @@ class FullFtConfig:
         default=False,
         metadata={
             "help": "recompute each block's activations in the backward pass instead of "
-            "keeping them: less memory, about a third more compute (the shared prompt "
+            "keeping them: less memory, a second forward pass per block (the shared prompt "
             "prefix is then computed per row)"
         },
     )
