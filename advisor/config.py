@@ -29,16 +29,20 @@ ALL_STRATEGIES = (
     "sft",
     "cpt",
     "sft+rag",
+    "full_ft",
+    "full_ft+rag",
     "scratch",
     "supervised",
     "embed",
 )
 DEFAULT_STRATEGIES: dict[str, tuple[str, ...]] = {
-    "generation": ("prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch"),
-    "classification": ("prompt", "fewshot", "rag", "sft", "supervised", "embed"),
+    "generation": ("prompt", "fewshot", "rag", "sft", "full_ft", "cpt", "sft+rag", "scratch"),
+    "classification": ("prompt", "fewshot", "rag", "sft", "full_ft", "supervised", "embed"),
 }
 """What a run compares when no strategies are named, by task type: on labels the
-cheap classifiers stand beside the language-model strategies."""
+cheap classifiers stand beside the language-model strategies. `full_ft` runs
+beside `sft` so every run measures what training every weight buys over LoRA
+(and what it costs); `full_ft+rag` is there to name (`-s full_ft+rag`)."""
 
 
 @dataclass
@@ -170,6 +174,67 @@ class TrainConfig:
 
 
 @dataclass
+class FullFtConfig:
+    """`full_ft`: every weight of the generator trained, on the data `sft` trains on.
+
+    The learning rate is two orders of magnitude below LoRA's: a LoRA update is
+    a low-rank delta started at zero (and scaled by alpha / r), so it tolerates
+    1e-4 to 1e-3, while full fine-tuning moves the pre-trained weights
+    themselves, and at LoRA's rates a small model forgets its instruction
+    tuning within a few steps. 1e-5 to 5e-5 is the usual range for full
+    fine-tuning of models this size.
+    """
+
+    epochs: float = field(default=2.0, metadata={"help": "passes over the data"})
+    max_steps: int = field(
+        default=0, metadata={"help": "stop after this many optimizer steps (0: no cap)"}
+    )
+    batch_size: int = field(
+        default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"}
+    )
+    lr: float = field(
+        default=2e-5,
+        metadata={
+            "help": "peak learning rate (AdamW); far below LoRA's because every pre-trained "
+            "weight moves (higher rates erase the instruction tuning)"
+        },
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata={"help": "share of steps with linear warm-up"}
+    )
+    weight_decay: float = field(default=0.0, metadata={"help": "AdamW weight decay"})
+    max_length: int = field(
+        default=0,
+        metadata={
+            "help": "tokens per sequence, longer ones cut (0: from the task, the longest "
+            "example, at most the model's context)"
+        },
+    )
+    context_share: float = field(
+        default=0.0,
+        metadata={
+            "help": "share of training questions that carry their retrieved passages "
+            "(RAFT-style, as sft.context_share), so one model serves full_ft and full_ft+rag"
+        },
+    )
+    prefix_grad: bool = field(
+        default=True,
+        metadata={
+            "help": "backpropagate into the prompt prefix every row of a batch shares "
+            "(exact); false treats its keys and values as constants (as sft.prefix_grad)"
+        },
+    )
+    gradient_checkpointing: bool = field(
+        default=False,
+        metadata={
+            "help": "recompute each block's activations in the backward pass instead of "
+            "keeping them: less memory, a second forward pass per block (the shared prompt "
+            "prefix is then computed per row)"
+        },
+    )
+
+
+@dataclass
 class ScratchConfig:
     n_layer: int = field(default=4, metadata={"help": "transformer blocks"})
     n_head: int = field(default=4, metadata={"help": "attention heads"})
@@ -246,6 +311,7 @@ class RunConfig:
     cpt: TrainConfig = field(
         default_factory=lambda: TrainConfig(epochs=3.0, lr=3e-4, max_length=256)
     )
+    full_ft: FullFtConfig = field(default_factory=FullFtConfig)
     scratch: ScratchConfig = field(default_factory=ScratchConfig)
     classification: ClassificationConfig = field(default_factory=ClassificationConfig)
     supervised: SupervisedConfig = field(default_factory=SupervisedConfig)
@@ -467,6 +533,19 @@ def validate(config: RunConfig) -> None:
             raise ConfigError("must be 0 (every block) or more", field=f"{section}.lora.top_layers")
         if not 0 <= train.context_share <= 1:
             raise ConfigError("must be between 0 and 1", field=f"{section}.context_share")
+    full = config.full_ft
+    if full.max_length < 0:
+        raise ConfigError("must be 0 (from the task) or more", field="full_ft.max_length")
+    if full.max_steps < 0:
+        raise ConfigError("must be 0 (no cap) or more", field="full_ft.max_steps")
+    if full.epochs <= 0 or full.batch_size < 1 or full.lr <= 0:
+        raise ConfigError("epochs, batch_size and lr must be positive", field="full_ft")
+    if not 0 <= full.warmup_ratio < 1:
+        raise ConfigError("must be in [0, 1)", field="full_ft.warmup_ratio")
+    if not 0 <= full.context_share <= 1:
+        raise ConfigError("must be between 0 and 1", field="full_ft.context_share")
+    if full.weight_decay < 0:
+        raise ConfigError("must be 0 or more", field="full_ft.weight_decay")
     if config.scratch.n_embd % config.scratch.n_head:
         raise ConfigError("n_embd must be a multiple of n_head", field="scratch.n_embd")
 

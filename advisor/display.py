@@ -214,6 +214,7 @@ def cost_table(scores: dict[str, Any]) -> Table:
     for header in (
         "train\ns",
         "peak\nMB",
+        "saved\nMB",
         "latency\ns",
         "prompt\ntok",
         "answer\ntok",
@@ -227,12 +228,19 @@ def cost_table(scores: dict[str, Any]) -> Table:
             name,
             _number(cost.get("train_time_s"), 0),
             _number(cost.get("peak_memory_mb"), 0),
+            _number(cost.get("saved_mb"), 1),
             _number(cost.get("latency_s"), 2),
             _number(cost.get("prompt_tokens"), 0),
             _number(cost.get("output_tokens"), 0),
             f"{cost.get('cost_per_1k_queries_usd', 0):.4f}",
             fmt(overall.get("retrieval_recall")),
         )
+    if any("saved_mb" in entry["cost"] for entry in scores["strategies"].values()):
+        table.caption = (
+            "saved: what training leaves on disk per model version "
+            "(a LoRA adapter, or for full_ft every weight)"
+        )
+        table.caption_justify = "left"
     return table
 
 

@@ -716,6 +716,10 @@ def _strategy_entry(
         "answer_time_s": _stat([u.answer_time_s for u in units])["mean"],
         "peak_memory_mb": round(max(u.peak_memory_mb for u in units), 1),
     }
+    # what training left on disk (an adapter, or a whole checkpoint for full_ft)
+    saved = [u.prepare["details"].get("saved_mb") for u in units]
+    if all(isinstance(mb, int | float) for mb in saved):
+        cost["saved_mb"] = round(max(saved), 2)
     overall_per_seed = [entry["overall"] for entry in per_seed]
     classification = None
     if labels:

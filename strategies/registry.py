@@ -19,6 +19,8 @@ REGISTRY: dict[str, str] = {
     "sft": "strategies.sft:SftStrategy",
     "cpt": "strategies.cpt:CptStrategy",
     "sft+rag": "strategies.sft:SftRagStrategy",
+    "full_ft": "strategies.full_ft:FullFtStrategy",
+    "full_ft+rag": "strategies.full_ft:FullFtRagStrategy",
     "scratch": "strategies.scratch:ScratchStrategy",
     "supervised": "strategies.classifiers:SupervisedStrategy",
     "embed": "strategies.classifiers:EmbedStrategy",
@@ -31,6 +33,9 @@ DESCRIPTIONS: dict[str, str] = {
     "sft": "LoRA fine-tuning on train.jsonl, loss on the answer tokens only",
     "cpt": "continued pre-training: LoRA on the raw corpus text, answering without retrieval",
     "sft+rag": "the SFT adapter answering with retrieved passages",
+    "full_ft": "full fine-tuning: every weight trained on train.jsonl (same data, mask and "
+    "schedule as sft)",
+    "full_ft+rag": "the fully fine-tuned model answering with retrieved passages",
     "scratch": "a small transformer trained from random init on the same data",
     "supervised": "classification only: TF-IDF features and a linear classifier trained on "
     "the labeled examples alone (supervised learning from scratch)",

@@ -31,6 +31,7 @@ from advisor.errors import ConfigError
 from strategies.prompting import answers_from, chat, for_label_learners, generate_answers
 from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
 from strategies.training import (
+    Example,
     build_sft_examples,
     examples_digest,
     fingerprint,
@@ -45,20 +46,9 @@ def sft_adapter(
 ) -> tuple[Any, Any, PrepareReport]:
     """The SFT adapter for this run's config, data and seed (see `lora_adapter`)."""
     config = ctx.config.sft
-    chosen = select_examples(ctx.task.train, train_limit, ctx.seed)
-    tokenizer = ctx.models.tokenizer()
-    contexts = _training_contexts(ctx, chosen, 1.0 if with_context else config.context_share)
-    # 0: from the task — nothing is cut short of the model's context window
-    max_length = config.max_length or ctx.models.context_length()
-    examples, skipped = build_sft_examples(
-        ctx.task, tokenizer, chosen, max_length, contexts=contexts
+    examples, details = training_examples(
+        ctx, "sft", train_limit=train_limit, with_context=with_context
     )
-    if not examples:
-        raise ConfigError(
-            f"no training example fits in {max_length} tokens (the prompt alone is longer)",
-            field="sft.max_length",
-            hint="raise sft.max_length, or set it to 0 to take the length from the task",
-        )
     key = "sft-adapter:" + fingerprint(
         kind="sft",
         config=dataclasses.asdict(config),
@@ -70,6 +60,33 @@ def sft_adapter(
         dtype=ctx.device.dtype,
         data=examples_digest(examples),
     )
+    return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
+
+
+def training_examples(
+    ctx: StrategyContext, section: str, *, train_limit: int | None, with_context: bool
+) -> tuple[list[Example], dict[str, Any]]:
+    """The SFT examples the `section` settings (`sft` or `full_ft`) ask for, and
+    the facts about them a report records.
+
+    One function for both, so LoRA and full fine-tuning train on the same
+    questions, prompts, passages and loss mask: the comparison is of the method.
+    """
+    config = getattr(ctx.config, section)
+    chosen = select_examples(ctx.task.train, train_limit, ctx.seed)
+    tokenizer = ctx.models.tokenizer()
+    contexts = _training_contexts(ctx, chosen, 1.0 if with_context else config.context_share)
+    # 0: from the task — nothing is cut short of the model's context window
+    max_length = config.max_length or ctx.models.context_length()
+    examples, skipped = build_sft_examples(
+        ctx.task, tokenizer, chosen, max_length, contexts=contexts
+    )
+    if not examples:
+        raise ConfigError(
+            f"no training example fits in {max_length} tokens (the prompt alone is longer)",
+            field=f"{section}.max_length",
+            hint=f"raise {section}.max_length, or set it to 0 to take the length from the task",
+        )
     details = {
         "train_examples": len(chosen),
         "max_length": max_length,
@@ -79,7 +96,7 @@ def sft_adapter(
         "with_context": with_context,
         "with_passages": sum(1 for c in contexts or () if c is not None),
     }
-    return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
+    return examples, details
 
 
 def _training_contexts(

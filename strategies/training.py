@@ -1,4 +1,5 @@
-"""Shared training code for the strategies that train: `sft`, `sft+rag`, `cpt`, `scratch`.
+"""Shared training code for the strategies that train: `sft`, `sft+rag`, `cpt`,
+`full_ft`, `full_ft+rag`, `scratch`.
 
 Free functions around one visible loop (`train`), in the torchtune / nanoGPT
 spirit: no trainer class, every step readable top to bottom.
@@ -29,6 +30,8 @@ spirit: no trainer class, every step readable top to bottom.
   folder renamed into place) next to `train_log.json` (loss per step, tokens/s, wall time, and a fingerprint of
   what produced it), the log written last: a folder with both is complete, and a
   resumed run with the same fingerprint loads it instead of training again.
+  Full fine-tuning (`full_weights`) saves every weight the same way, as one
+  safetensors file in `weights/`.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from strategies.generation import render_prompt
 from strategies.prompting import chat
 
 if TYPE_CHECKING:
-    from advisor.config import LoraConfig, TrainConfig
+    from advisor.config import FullFtConfig, LoraConfig, TrainConfig
     from advisor.runtime import DeviceInfo
     from advisor.tasks import Document, Task, TrainExample
     from strategies.protocol import (
@@ -67,6 +70,8 @@ if TYPE_CHECKING:
 
 IGNORE_INDEX = -100
 ADAPTER_DIR = "adapter"
+WEIGHTS_DIR = "weights"  # full fine-tuning: every weight, one safetensors file
+WEIGHTS_FILE = "model.safetensors"
 TRAIN_LOG = "train_log.json"
 LOG_FORMAT = 1  # bump when the fingerprint or the saved layout changes
 
@@ -379,6 +384,7 @@ class TrainLog:
     planned_steps: int = 0
     device: str = ""
     dtype: str = ""
+    peak_memory_mb: float = 0.0  # while training: allocated (GPU) or resident (CPU) memory
 
     @property
     def tokens_per_s(self) -> float:
@@ -410,6 +416,7 @@ class TrainLog:
             "loss_last": round(self.last_loss, 4),
             "device": self.device,
             "dtype": self.dtype,
+            "train_peak_mb": round(self.peak_memory_mb, 1),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -470,8 +477,13 @@ def train(
     """Train `model`'s trainable parameters for `steps` batches; returns the log.
 
     The model is left in eval mode. A non-finite loss stops training with an error
-    rather than saving a broken adapter.
+    rather than saving a broken adapter. `log.peak_memory_mb` is the peak allocated
+    GPU memory (since the caller last reset the peak), or on a CPU the process's
+    resident memory sampled after each optimizer step (gradients and optimizer
+    state both held).
     """
+    from advisor.runtime import current_memory_mb
+
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("the model has no trainable parameters")
@@ -494,6 +506,8 @@ def train(
         torch.nn.utils.clip_grad_norm_(params, grad_clip)
         current_lr = scheduler.get_last_lr()[0]
         optimizer.step()
+        if not device.is_cuda:  # gradients and optimizer state both alive: the step's high point
+            log.peak_memory_mb = max(log.peak_memory_mb, current_memory_mb())
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         loss_value = loss.item()  # also waits for the GPU, so the step timing is real
@@ -515,6 +529,8 @@ def train(
         if advance is not None:
             advance(1, {"loss": round(loss_value, 4), "tok/s": round(tokens / seconds)})
     log.train_time_s = time.perf_counter() - began
+    if device.is_cuda:
+        log.peak_memory_mb = torch.cuda.max_memory_allocated(torch.device(device.device)) / 2**20
     model.eval()
     return log
 
@@ -652,19 +668,9 @@ def lora_adapter(
     from strategies.protocol import PrepareReport
 
     details = dict(details or {})
-    shared = ctx.shared.get(key)
+    shared = from_shared(ctx, key, details, "adapter")
     if shared is not None:
-        report = shared["report"]
-        return (
-            shared["model"],
-            shared["tokenizer"],
-            PrepareReport(
-                train_time_s=report.train_time_s,
-                train_tokens=report.train_tokens,
-                peak_memory_mb=report.peak_memory_mb,
-                details={**report.details, **details, "adapter": "shared", "resumed": False},
-            ),
-        )
+        return shared
 
     began = time.perf_counter()
     saved = find_saved_adapter(candidate_folders(ctx.workdir), key)
@@ -682,6 +688,8 @@ def lora_adapter(
                 **summary,
                 "fingerprint": key,
                 "adapter": str(saved / ADAPTER_DIR),
+                "trainable_params": record.get("trainable_params"),
+                "saved_mb": folder_mb(saved / ADAPTER_DIR),
                 "resumed": True,
                 "load_time_s": round(time.perf_counter() - began, 2),
             },
@@ -691,6 +699,7 @@ def lora_adapter(
             torch.cuda.reset_peak_memory_stats(torch.device(ctx.device.device))
         model, tokenizer = ctx.models.fresh_generator()
         model = add_lora(model, config.lora, ctx.seed)
+        trainable = trainable_parameters(model)
         batch_size = train_batch_size(config.batch_size, ctx.device)
         steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
         set_seed(ctx.seed)
@@ -719,6 +728,7 @@ def lora_adapter(
             examples=len(examples),
             batch_size=batch_size,
             seed=ctx.seed,
+            trainable_params=trainable,
         )
         report = PrepareReport(
             train_time_s=prepare_time,
@@ -731,6 +741,8 @@ def lora_adapter(
                 "examples": len(examples),
                 "batch_size": batch_size,
                 "adapter": str(ctx.workdir / ADAPTER_DIR),
+                "trainable_params": trainable,
+                "saved_mb": folder_mb(ctx.workdir / ADAPTER_DIR),
                 "resumed": False,
             },
         )
@@ -751,3 +763,224 @@ def merge_for_inference(model: Any) -> None:
     """
     if hasattr(model, "merge_adapter") and getattr(model, "peft_config", None):
         model.merge_adapter()
+
+
+def from_shared(
+    ctx: StrategyContext, key: str, details: dict[str, Any], artefact: str
+) -> tuple[Any, Any, PrepareReport] | None:
+    """What another strategy of this run trained under `key` (None: nothing yet).
+
+    The report repeats the training's cost, marked `<artefact>: shared`, so a
+    reader sees the one training run both strategies stand on."""
+    from strategies.protocol import PrepareReport
+
+    shared = ctx.shared.get(key)
+    if shared is None:
+        return None
+    report = shared["report"]
+    return (
+        shared["model"],
+        shared["tokenizer"],
+        PrepareReport(
+            train_time_s=report.train_time_s,
+            train_tokens=report.train_tokens,
+            peak_memory_mb=report.peak_memory_mb,
+            details={**report.details, **details, artefact: "shared", "resumed": False},
+        ),
+    )
+
+
+def trainable_parameters(model: torch.nn.Module) -> int:
+    """How many weights training updates (tied weights counted once)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def folder_mb(folder: Path) -> float:
+    """What a saved adapter or checkpoint takes on disk, in MiB."""
+    files = [p for p in Path(folder).rglob("*") if p.is_file()] if Path(folder).is_dir() else []
+    return round(sum(p.stat().st_size for p in files) / 2**20, 2)
+
+
+# ---------------------------------------------------------------- full fine-tuning
+
+
+def set_activation_checkpointing(model: Any, enabled: bool) -> None:
+    """Hugging Face's gradient (activation) checkpointing on or off.
+
+    transformers 5 renamed `gradient_checkpointing_enable`; either spelling works."""
+    if enabled:
+        enable = getattr(model, "activation_checkpointing_enable", None)
+        if enable is not None:
+            enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
+    else:
+        disable = (
+            getattr(model, "activation_checkpointing_disable", None)
+            or model.gradient_checkpointing_disable
+        )
+        disable()
+
+
+def save_weights(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any) -> None:
+    """Every weight as one safetensors file in `folder/weights/`, then `train_log.json`.
+
+    Saved in the dtype the model answers in, so a resumed run answers exactly as
+    this one does; the folder is renamed into place once whole, and the log,
+    written last, marks the checkpoint complete (as `save_adapter`)."""
+    from safetensors.torch import save_model
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_dir(folder / WEIGHTS_DIR) as staging:
+        save_model(model, str(staging / WEIGHTS_FILE))
+    write_train_log(folder, log, key, **extra)
+
+
+def find_saved_weights(folders: Sequence[Path], key: str) -> Path | None:
+    """The first folder holding a complete full fine-tune whose fingerprint is `key`."""
+    for folder in folders:
+        record = read_train_log(folder)
+        if (
+            record is not None
+            and record.get("fingerprint") == key
+            and (folder / WEIGHTS_DIR / WEIGHTS_FILE).is_file()
+        ):
+            return folder
+    return None
+
+
+def load_weights(model: Any, folder: Path) -> Any:
+    """`model` (a fresh copy of the generator) with the weights saved in `folder/weights`."""
+    from safetensors.torch import load_model
+
+    load_model(model, str(folder / WEIGHTS_DIR / WEIGHTS_FILE), strict=True)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    model.eval()
+    return model
+
+
+def full_weights(
+    ctx: StrategyContext,
+    examples: Sequence[Example],
+    config: FullFtConfig,
+    *,
+    key: str,
+    phase: str,
+    details: dict[str, Any] | None = None,
+) -> tuple[Any, Any, PrepareReport]:
+    """A copy of the generator with every weight trained on `examples`, found or made.
+
+    The LoRA path's twin (`lora_adapter`): looked for in `ctx.shared`, then saved
+    in the run folder under the same fingerprint, else trained here — the same
+    batches, loss and schedule as LoRA, but every parameter trainable. On a
+    bf16 device the weights train in fp32 under bf16 autocast (AdamW's small
+    steps would round away in bf16 weights) and are cast back to bf16 to answer.
+    """
+    from advisor.runtime import peak_memory_mb, set_seed, torch_dtype
+    from strategies.protocol import PrepareReport
+
+    details = dict(details or {})
+    shared = from_shared(ctx, key, details, "weights")
+    if shared is not None:
+        return shared
+
+    began = time.perf_counter()
+    saved = find_saved_weights(candidate_folders(ctx.workdir), key)
+    if saved is not None:
+        record = read_train_log(saved) or {}
+        summary = record.get("summary", {})
+        model, tokenizer = ctx.models.fresh_generator()
+        model = load_weights(model, saved)
+        report = PrepareReport(
+            train_time_s=float(record.get("prepare_time_s", summary.get("train_time_s", 0.0))),
+            train_tokens=int(summary.get("tokens", 0)),
+            peak_memory_mb=peak_memory_mb(ctx.device),
+            details={
+                **details,
+                **summary,
+                "fingerprint": key,
+                "weights": str(saved / WEIGHTS_DIR),
+                "trainable_params": record.get("trainable_params"),
+                "saved_mb": folder_mb(saved / WEIGHTS_DIR),
+                "gradient_checkpointing": config.gradient_checkpointing,
+                "resumed": True,
+                "load_time_s": round(time.perf_counter() - began, 2),
+            },
+        )
+    else:
+        if ctx.device.is_cuda:
+            torch.cuda.reset_peak_memory_stats(torch.device(ctx.device.device))
+        model, tokenizer = ctx.models.fresh_generator()
+        model.float()  # fp32 master weights; autocast computes in bf16 where the device does
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)
+        trainable = trainable_parameters(model)
+        if config.gradient_checkpointing:
+            set_activation_checkpointing(model, True)
+        batch_size = train_batch_size(config.batch_size, ctx.device)
+        steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
+        set_seed(ctx.seed)
+        # Checkpointed blocks drop the KV cache the shared-prefix path relies on,
+        # so with checkpointing the prefix is computed per row (the same loss).
+        loss_fn = functools.partial(
+            causal_lm_loss,
+            prefix_grad=config.prefix_grad,
+            share_prefix=not config.gradient_checkpointing,
+        )
+        try:
+            log = train(
+                model,
+                epoch_batches(
+                    examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
+                ),
+                steps=steps,
+                lr=config.lr,
+                device=ctx.device,
+                warmup_ratio=config.warmup_ratio,
+                weight_decay=config.weight_decay,
+                loss_fn=loss_fn,
+                advance=ctx.start_phase(f"{phase}: training", steps),
+            )
+        finally:
+            if config.gradient_checkpointing:
+                set_activation_checkpointing(model, False)
+        model.to(torch_dtype(ctx.device.dtype))
+        for parameter in model.parameters():
+            parameter.requires_grad_(False)
+        prepare_time = time.perf_counter() - began
+        summary = log.summary()
+        save_weights(
+            model,
+            ctx.workdir,
+            log,
+            key,
+            prepare_time_s=round(prepare_time, 2),
+            config=asdict(config),
+            examples=len(examples),
+            batch_size=batch_size,
+            seed=ctx.seed,
+            trainable_params=trainable,
+        )
+        report = PrepareReport(
+            train_time_s=prepare_time,
+            train_tokens=log.tokens,
+            peak_memory_mb=peak_memory_mb(ctx.device),
+            details={
+                **details,
+                **summary,
+                "fingerprint": key,
+                "examples": len(examples),
+                "batch_size": batch_size,
+                "weights": str(ctx.workdir / WEIGHTS_DIR),
+                "trainable_params": trainable,
+                "saved_mb": folder_mb(ctx.workdir / WEIGHTS_DIR),
+                "gradient_checkpointing": config.gradient_checkpointing,
+                "resumed": False,
+            },
+        )
+    model.eval()
+    ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
+    return model, tokenizer, report

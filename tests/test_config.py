@@ -38,6 +38,15 @@ def test_profiles_are_the_documented_three() -> None:
     assert set(list_profiles()) == {"quick", "standard", "full"}
 
 
+@pytest.mark.parametrize("profile", list_profiles())
+def test_full_ft_learns_far_more_gently_than_lora_in_every_profile(profile: str) -> None:
+    """Full fine-tuning moves the pre-trained weights themselves: at LoRA's rate
+    a small model forgets its instruction tuning (see advisor.config.FullFtConfig)."""
+    config = resolve_config(profile=profile)
+    assert config.full_ft.lr <= config.sft.lr / 10
+    assert "full_ft" in DEFAULT_STRATEGIES["generation"]
+
+
 def test_registry_and_default_strategies_agree() -> None:
     assert set(available_strategies()) == set(ALL_STRATEGIES)
 
@@ -67,6 +76,10 @@ def test_overrides_are_typed_and_layered(tmp_path: Path) -> None:
         ("sft.epochs=-1", "sft", "positive"),
         ("rag.chunking=words", "rag.chunking", "one of"),
         ("strategies=prompt,rga", "strategies", "unknown strategy"),
+        ("full_ft.lr=0", "full_ft", "positive"),
+        ("full_ft.max_steps=-2", "full_ft.max_steps", "no cap"),
+        ("full_ft.context_share=1.5", "full_ft.context_share", "between 0 and 1"),
+        ("full_ft.gradient_checkpointing=maybe", "full_ft.gradient_checkpointing", "true or false"),
     ],
 )
 def test_bad_override_names_the_field(override: str, field: str, message: str) -> None:

@@ -122,6 +122,41 @@ def test_unmeasured_approaches_are_never_recommended():
     assert "Not measured in this run" in full.reasons[0]
 
 
+def _with_full_ft(data):
+    """The run as it would be with full_ft and full_ft+rag measured beside sft."""
+    import copy
+
+    for name, base, mean in (("full_ft", "sft", 0.50), ("full_ft+rag", "sft+rag", 0.74)):
+        entry = copy.deepcopy(data["strategies"][base])
+        entry["overall"]["score"]["mean"] = mean
+        entry["cost"]["train_time_s"] = 900.0
+        entry["cost"]["saved_mb"] = 513.0
+        data["strategies"][name] = entry
+
+
+def test_a_measured_full_fine_tune_is_read_like_any_other_strategy(tmp_path):
+    results = load_run_results(_edited_run(tmp_path, RUN, _with_full_ft))
+    rec = recommend_from_run(results, Scenario(labeled_examples=50_000, compute="cluster"))
+    full = rec.verdict_of("full_ft")
+    assert full.measured is not None and full.measured.mean == pytest.approx(0.50)
+    assert not any("Not measured" in reason for reason in full.reasons)
+    assert "full_ft scores 0.50" in full.reasons[0]
+    assert full.rules  # the rules that spoke for and against full fine-tuning still shown
+    both = rec.verdict_of("full_ft+rag")
+    assert both.measured is not None and both.label == "RAG + full fine-tuning"
+    assert {r.id for r in both.rules} == {r.id for r in full.rules}  # judged by full_ft's rules
+    # 0.74 against sft+rag's 0.73: inside the band, and a LoRA adapter is the cheaper build
+    assert rec.approach == "rag" and both.verdict == VIABLE
+
+
+def test_rules_that_veto_full_fine_tuning_rule_out_full_ft_with_retrieval_too(tmp_path):
+    results = load_run_results(_edited_run(tmp_path, RUN, _with_full_ft))
+    rec = recommend_from_run(results, Scenario(training_allowed=False))
+    for name in ("full_ft", "full_ft+rag"):
+        assert rec.verdict_of(name).measured.status == "excluded"
+        assert "rule training-forbidden" in rec.verdict_of(name).reasons[0]
+
+
 def test_no_allowed_strategy_falls_back_to_the_rules(tmp_path):
     rec = recommend_from_run(load_run_results(RUN), Scenario(max_latency_s=0.1))
     assert rec.evidence.chosen is None

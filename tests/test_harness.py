@@ -293,3 +293,24 @@ def test_lengths_come_from_the_task(tmp_path: Path) -> None:
     assert derived == max(measure_lengths(task, tokenizer).train_answer)
     answers = [json.loads(x) for x in (outcome.run_dir / "answers.jsonl").read_text().splitlines()]
     assert max(a["output_tokens"] for a in answers) <= derived
+
+
+def test_the_cost_table_sets_a_full_checkpoint_beside_a_lora_adapter(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from advisor.display import cost_table
+
+    steps = {"max_steps": 2, "batch_size": 4}
+    config = _config(tmp_path, ["sft", "full_ft", "prompt"], sft=steps, full_ft=steps)
+    outcome = _harness(config).run()
+    cost = {name: entry["cost"] for name, entry in outcome.scores["strategies"].items()}
+    assert 0 < cost["sft"]["saved_mb"] < cost["full_ft"]["saved_mb"]
+    assert "saved_mb" not in cost["prompt"]  # nothing trained, nothing saved
+    prepare = outcome.scores["strategies"]["full_ft"]["prepare"]
+    assert (
+        prepare["trainable_params"]
+        > outcome.scores["strategies"]["sft"]["prepare"]["trainable_params"]
+    )
+    console = Console(width=140, record=True)
+    console.print(cost_table(outcome.scores))
+    assert "saved" in console.export_text()

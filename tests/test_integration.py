@@ -134,7 +134,7 @@ def test_compare_on_banking_with_real_models(tmp_path: Path) -> None:
 
 
 def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> None:
-    """The smoke run of all seven strategies, training included, on SmolLM2."""
+    """The smoke run of every default strategy, training included, on SmolLM2."""
     runs = tmp_path / "runs"
     result = CliRunner().invoke(
         app, ["compare", "--task", "banking", "--profile", "quick", "--runs-dir", str(runs)]
@@ -142,7 +142,16 @@ def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     (run,) = runs.iterdir()
     scores = json.loads((run / "scores.json").read_text())["strategies"]
-    assert set(scores) == {"prompt", "fewshot", "rag", "sft", "cpt", "sft+rag", "scratch"}
+    assert set(scores) == {
+        "prompt",
+        "fewshot",
+        "rag",
+        "sft",
+        "full_ft",
+        "cpt",
+        "sft+rag",
+        "scratch",
+    }
     for name in ("sft", "cpt"):
         assert (run / "strategies" / f"{name}-seed0" / "adapter" / "adapter_config.json").is_file()
         log = json.loads((run / "strategies" / f"{name}-seed0" / "train_log.json").read_text())
@@ -150,6 +159,8 @@ def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> 
             math.isfinite(step["loss"]) for step in log["log"]["steps"]
         )
     assert (run / "strategies" / "scratch-seed0" / "model.pt").is_file()
+    assert (run / "strategies" / "full_ft-seed0" / "weights" / "model.safetensors").is_file()
+    assert scores["full_ft"]["cost"]["saved_mb"] > 10 * scores["sft"]["cost"]["saved_mb"]
     assert scores["sft+rag"]["prepare"]["adapter"] == "shared"
 
 

@@ -13,11 +13,12 @@ from strategies.protocol import Answer, PrepareReport, Strategy, StrategyContext
 from strategies.registry import available_strategies, create_strategy, strategy_needs
 from tiny import cpu_device, tiny_provider, write_tiny_classification_task, write_tiny_task
 
-RETRIEVING = {"rag", "sft+rag"}
+RETRIEVING = {"rag", "sft+rag", "full_ft+rag"}
 
 SMALL = {
     "generation": {"max_new_tokens": 5, "batch_size": 4},
     "sft": {"max_steps": 3, "batch_size": 4},
+    "full_ft": {"max_steps": 3, "batch_size": 4},
     "cpt": {"max_steps": 3, "batch_size": 2, "max_length": 32},
     "scratch": {
         "steps": 5,

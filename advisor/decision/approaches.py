@@ -31,6 +31,7 @@ APPROACH_LABELS: dict[str, str] = {
     "rag": "Retrieval-augmented generation (RAG)",
     "sft": "Supervised fine-tuning (LoRA)",
     "full_ft": "Full fine-tuning",
+    "full_ft+rag": "RAG + full fine-tuning",
     "sft+rag": "RAG + fine-tuning",
     "cpt": "Continued pre-training",
     "scratch": "Training from scratch",
@@ -51,6 +52,7 @@ EFFORT: tuple[str, ...] = (
     "preference",
     "cpt",
     "full_ft",
+    "full_ft+rag",
     "scratch",
 )
 
@@ -64,6 +66,7 @@ EFFORT_NOTES: dict[str, str] = {
     "sft+rag": "an adapter to train and an index to keep current",
     "cpt": "self-supervised training on the raw corpus (GPU days)",
     "full_ft": "every weight retrained: several GPUs and a copy of the model per version",
+    "full_ft+rag": "a whole model to retrain and an index to keep current",
     "scratch": "a new model: a cluster, a huge corpus and months",
     "distill": "a teacher's outputs to collect and a student model to train and serve",
     "preference": "preference data (comparisons, ratings or a grader) and a reward-driven training run",
@@ -130,11 +133,31 @@ APPROACH_DESCRIPTIONS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Benchmark strategy names are the approach names (a run never measures full_ft;
-# the classifiers only on classification tasks).
+# Benchmark strategy names are the approach names (the classifiers only on
+# classification tasks). A strategy that combines an approach with retrieval
+# and has no rules of its own is judged by the rules of the approach it builds
+# on (`RULED_AS`): whatever vetoes full fine-tuning vetoes it with retrieval too.
 MEASURABLE: frozenset[str] = frozenset(
-    {"prompt", "fewshot", "rag", "sft", "sft+rag", "cpt", "scratch", "supervised", "embed"}
+    {
+        "prompt",
+        "fewshot",
+        "rag",
+        "sft",
+        "sft+rag",
+        "full_ft",
+        "full_ft+rag",
+        "cpt",
+        "scratch",
+        "supervised",
+        "embed",
+    }
 )
+RULED_AS: dict[str, str] = {"full_ft+rag": "full_ft"}
+
+
+def rules_approach(strategy: str) -> str:
+    """The approach whose rules judge a measured strategy (itself, for most)."""
+    return RULED_AS.get(strategy, strategy)
 
 
 def label(approach: str) -> str:

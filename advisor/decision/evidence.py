@@ -10,7 +10,8 @@ whose score is within the noise band of the best.
   below `MIN_BAND`. A strategy is within the band of the best when the gap
   between them is at most the larger of the two noises.
 - **Cheapest.** By default: least effort to build and keep running (prompt <
-  few-shot < RAG < SFT < RAG+SFT < continued pre-training < scratch; see
+  few-shot < RAG < SFT < RAG+SFT < continued pre-training < full fine-tuning <
+  scratch; see
   `approaches.EFFORT`), then measured cost per 1,000 queries, then train time.
   When the goal is the lowest latency (or latency is strict): measured latency
   first, then prompt tokens.
@@ -24,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from advisor.decision.approaches import MEASURABLE, effort_rank
+from advisor.decision.approaches import MEASURABLE, effort_rank, rules_approach
 from advisor.decision.recommendation import (
     NOT_ADVISED,
     RECOMMENDED,
@@ -86,7 +87,8 @@ def cost_basis(scenario: Scenario) -> str:
         return "cheapest = lowest measured latency, then fewest prompt tokens"
     return (
         "cheapest = least effort to build and run (prompt < few-shot < RAG < SFT < RAG+SFT < "
-        "continued pre-training < scratch), then cost per 1,000 queries, then train time"
+        "continued pre-training < full fine-tuning < scratch), then cost per 1,000 queries, "
+        "then train time"
     )
 
 
@@ -179,6 +181,10 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
     scenario = ranked.scenario
     metric = results.primary_metric
     verdicts = {v.approach: v for v in ranked.ranking}
+    for name in results.strategies:  # e.g. full_ft+rag, judged by full_ft's rules
+        ruled_as = verdicts.get(rules_approach(name))
+        if name not in verdicts and ruled_as is not None:
+            verdicts[name] = replace(ruled_as, approach=name)
     strategies = list(results.strategies.values())
     excluded = {
         r.name: why for r in strategies if (why := exclusion(r, scenario, verdicts.get(r.name)))

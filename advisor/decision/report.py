@@ -40,6 +40,7 @@ SHORT_LABELS = {
     "rag": "RAG",
     "sft": "SFT (LoRA)",
     "full_ft": "Full fine-tune",
+    "full_ft+rag": "RAG + full FT",
     "sft+rag": "RAG + SFT",
     "cpt": "Continued pre-train",
     "scratch": "From scratch",
