@@ -134,10 +134,23 @@ def test_compare_on_banking_with_real_models(tmp_path: Path) -> None:
 
 
 def test_quick_profile_runs_every_strategy_on_the_real_model(tmp_path: Path) -> None:
-    """The smoke run of every default strategy, training included, on SmolLM2."""
+    """The smoke run of every default strategy and full fine-tuning, training
+    included, on SmolLM2."""
     runs = tmp_path / "runs"
+    named = "prompt,fewshot,rag,sft,full_ft,cpt,sft+rag,scratch"
     result = CliRunner().invoke(
-        app, ["compare", "--task", "banking", "--profile", "quick", "--runs-dir", str(runs)]
+        app,
+        [
+            "compare",
+            "--task",
+            "banking",
+            "--profile",
+            "quick",
+            "-s",
+            named,
+            "--runs-dir",
+            str(runs),
+        ],
     )
     assert result.exit_code == 0, result.output
     (run,) = runs.iterdir()
