@@ -249,6 +249,27 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def determinism(config: dict[str, Any], device: dict[str, Any]) -> dict[str, Any]:
+    """What a repeat of this run giving the same per-item answers rests on (see
+    docs/runs.md, "Determinism"): measured, not assumed."""
+    generation = config.get("generation") or {}
+    return {
+        "seeds": config.get("seeds"),
+        "decoding": "greedy (no sampling): answers depend on the weights and the arithmetic only",
+        "generation_batch_size": generation.get("batch_size"),
+        "dtype": device.get("dtype"),
+        "device_type": str(device.get("device", "")).split(":")[0],
+        "threads": device.get("threads"),
+        "rests_on": [
+            "the same seeds (python, numpy and torch seeded per strategy)",
+            "the same device type and dtype (in the run's identity and hash)",
+            "the same torch/transformers/peft/sentence-transformers/faiss versions (in the hash)",
+            "the same generation batch size: padding changes the arithmetic; measured in "
+            "docs/runs.md how many answers move between batch 16 and batch 1 in fp32 and bf16",
+        ],
+    }
+
+
 def build_manifest(
     *,
     run_id: str,
@@ -277,6 +298,7 @@ def build_manifest(
         },
         "model": model,
         "device": device,
+        "determinism": determinism(config, device),
         "versions": package_versions(),
         "git": git_state(),
         "platform": {

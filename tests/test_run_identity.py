@@ -116,6 +116,15 @@ def test_the_manifest_records_the_identity(finished_run) -> None:
     assert run.name.endswith(manifest["config_hash"])
 
 
+def test_the_manifest_says_what_determinism_rests_on(finished_run) -> None:
+    _, run = finished_run
+    record = json.loads((run / "manifest.json").read_text())["determinism"]
+    assert record["generation_batch_size"] == 1
+    assert record["dtype"] == "float32" and record["device_type"] == "cpu"
+    assert record["decoding"].startswith("greedy")
+    assert any("batch size" in reason for reason in record["rests_on"])
+
+
 def test_resume_in_another_dtype_is_refused_with_the_difference(finished_run) -> None:
     config, run = finished_run
     before = (run / "answers.jsonl").read_text()
