@@ -4,7 +4,7 @@ corpus of practice questions, not by keyword cues.
 Keyword cues score 100% on the text they were tuned on and 53-71% on text nobody
 tuned them on (docs/recommend.md); every new phrasing needed a new cue. This
 reader instead learns from a corpus of practice questions
-(`data/practice.jsonl`: 450 exam-style questions and scenarios, written for
+(`data/practice.jsonl`: 1,015 exam-style questions and scenarios, written for
 training by writers who never saw an evaluation set) and from the concept
 glossary (every term, alias and definition):
 
@@ -433,7 +433,7 @@ def corpus_key(files: Sequence[Path], embedder_key: str = "") -> str:
 
 
 def load_reader(embedder_spec: str = "minilm", practice: Path = PRACTICE_FILE) -> LearnedReader:
-    """The reader trained on the shipped practice corpus and the quiz bank (1,100
+    """The reader trained on the shipped practice corpus and the quiz bank (1,237
     questions), from the cache when it was fitted before with the same files, glossary
     and embedder (a minute or two the first time on a laptop CPU, most of it embedding
     the corpus; a second after)."""
