@@ -250,6 +250,8 @@ def own_runs(runs, tmp_path: Path) -> dict[str, Path]:
 def test_rm_asks_first(own_runs) -> None:
     result = cli(own_runs, "rm", own_runs["a"].name, input="n\n")
     assert result.exit_code == 1 and own_runs["a"].is_dir()
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert "Aborted." in result.output
     result = cli(own_runs, "rm", own_runs["a"].name, input="y\n")
     assert result.exit_code == 0 and not own_runs["a"].exists() and own_runs["b"].is_dir()
 

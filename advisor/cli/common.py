@@ -60,7 +60,7 @@ class AdvisorGroup(TyperGroup):
         except click_errors.ClickException as exc:
             print_error(exc.format_message())
             sys.exit(exc.exit_code)
-        except click_errors.Abort:
+        except typer.Abort:
             err_console.print("Aborted.", highlight=False)
             sys.exit(1)
         # a typer.Exit(code) comes back as its code; a finished command as None
