@@ -128,10 +128,9 @@ def config_table(run: Run) -> Table:
 
     flat = flatten(run.config or {})
     rows = [(key, _value(flat[key])) for key in CONFIG_SUMMARY if key in flat]
-    table = _pairs_table("config (the main settings)", rows)
-    table.caption = f"all {len(flat)} settings: {run.path / 'config.yaml'}"
-    table.caption_justify = "left"
-    return table
+    # a row, not a caption: a caption wraps at the table's width, mid-path
+    rows.append(("all settings", f"{len(flat)} in {run.path / 'config.yaml'}"))
+    return _pairs_table("config (the main settings)", rows)
 
 
 def _value(value: Any) -> str:
