@@ -12,7 +12,13 @@ import pytest
 
 from advisor.decision import APPROACHES
 from advisor.decision.concepts import load_concepts
-from advisor.decision.reader import PRACTICE_FILE, LearnedReader, approach_of, training_texts
+from advisor.decision.reader import (
+    PRACTICE_FILE,
+    STATEMENT_MATCH_WEIGHT,
+    LearnedReader,
+    approach_of,
+    training_texts,
+)
 from advisor.quiz.bank import BUILTIN_BANK, known_label
 from tiny import HashEmbedder
 
@@ -166,3 +172,22 @@ def test_negated_statement_questions_are_recognised_in_any_case(stem, negated):
     question = {"scenario": stem, "options": {"A": "one", "B": "two"}, "answer": "A"}
     texts, truths = statement_texts([question])
     assert dict(zip(texts, truths, strict=True))["one"] is (not negated)
+
+
+def test_on_statement_questions_the_truth_outweighs_a_slightly_better_topic_match():
+    """Every option of "which statement is correct?" is about the stem's topic, so a
+    small lead in the match must not outvote the statement reader."""
+    reader = LearnedReader(embedder=None)
+    reader.read_stem = lambda stem: {"batch_inference": 0.6, "provisioned_throughput": 0.4}
+    reader.read_options = lambda texts: [
+        {"batch_inference": 1.0},  # A: the stem's topic, a false sentence
+        {"provisioned_throughput": 1.0},  # B: a true one
+    ]
+    reader.read_truth = lambda texts: [0.3, 0.62]
+    options = {"A": "Batch inference answers in milliseconds.", "B": "Provisioned ..."}
+    # match: A 0.6 + 0.6 folded = 1.2, B 0.8: a lead of 0.4; the truth's lead, 0.32, is less
+    assert STATEMENT_MATCH_WEIGHT * 0.4 < 0.32 < 0.4
+    choice = reader.choose("Which statement about inference options is correct?", options)
+    assert choice.letter == "B" and choice.how == "statements weighed"
+    # not a statement question: the match alone decides
+    assert reader.choose("Which option suits nightly scoring of files?", options).letter == "A"
