@@ -18,12 +18,10 @@ own copy on questions that all carry their passages.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from typing import Any
 
-from strategies.prompting import answers_from, chat, for_label_learners, generate_answers
-from strategies.protocol import Answer, Needs, PrepareReport, StrategyContext
-from strategies.sft import training_examples
+from strategies.protocol import PrepareReport, StrategyContext
+from strategies.sft import SftRagStrategy, SftStrategy, training_examples
 from strategies.training import examples_digest, fingerprint, full_weights, train_batch_size
 
 
@@ -49,60 +47,15 @@ def full_ft_model(
     return full_weights(ctx, examples, config, key=key, phase="full_ft", details=details)
 
 
-class FullFtStrategy:
+class FullFtStrategy(SftStrategy):
     """Full fine-tuning on train.jsonl; answers from what the weights learned."""
 
     name = "full_ft"
-    needs = Needs(examples=True, learns_labels=True)
-
-    def __init__(self, train_limit: int | None = None) -> None:
-        self.train_limit = train_limit
-        self._ctx: StrategyContext | None = None
-
-    def prepare(self, ctx: StrategyContext) -> PrepareReport:
-        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
-        self._ctx = ctx
-        self.model, self.tokenizer, report = full_ft_model(ctx, train_limit=self.train_limit)
-        return report
-
-    def answer(self, questions: Sequence[str]) -> list[Answer]:
-        if self._ctx is None:
-            raise RuntimeError(f"{self.name}: answer() called before prepare()")
-        ctx = self._ctx
-        conversations = [chat(ctx.task, question) for question in questions]
-        return answers_from(
-            generate_answers(ctx, self.model, self.tokenizer, conversations, learns_labels=True)
-        )
+    trained = staticmethod(full_ft_model)
 
 
-class FullFtRagStrategy:
+class FullFtRagStrategy(SftRagStrategy):
     """The fully fine-tuned model answering with retrieved passages (and citing them)."""
 
     name = "full_ft+rag"
-    needs = Needs(examples=True, retrieval=True, learns_labels=True)
-
-    def __init__(self, train_limit: int | None = None) -> None:
-        self.train_limit = train_limit
-        self._ctx: StrategyContext | None = None
-
-    def prepare(self, ctx: StrategyContext) -> PrepareReport:
-        from strategies.retrieval import Grounding
-
-        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
-        self._ctx = ctx
-        with_context = bool(getattr(ctx.config.rag, "train_with_context", False))
-        self.model, self.tokenizer, report = full_ft_model(
-            ctx, train_limit=self.train_limit, with_context=with_context
-        )
-        self.grounding = Grounding(ctx)
-        return report
-
-    def answer(self, questions: Sequence[str]) -> list[Answer]:
-        if self._ctx is None:
-            raise RuntimeError(f"{self.name}: answer() called before prepare()")
-        ctx = self._ctx
-        conversations, passages = self.grounding.conversations(questions)
-        generations = generate_answers(
-            ctx, self.model, self.tokenizer, conversations, learns_labels=True
-        )
-        return answers_from(generations, passages)
+    trained = staticmethod(full_ft_model)

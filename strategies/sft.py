@@ -122,57 +122,61 @@ def _training_contexts(
 
 
 class SftStrategy:
-    """LoRA fine-tuning on train.jsonl; answers from what the adapter learned."""
+    """LoRA fine-tuning on train.jsonl; answers from what the adapter learned.
+
+    `full_ft` subclasses it with another `trained` (every weight instead of an
+    adapter); the answering is the same."""
 
     name = "sft"
     needs = Needs(examples=True, learns_labels=True)
+    trained = staticmethod(
+        sft_adapter
+    )  # (ctx, train_limit=, with_context=) → model, tokenizer, report
 
     def __init__(self, train_limit: int | None = None) -> None:
         self.train_limit = train_limit
         self._ctx: StrategyContext | None = None
 
-    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+    def _train(self, ctx: StrategyContext, *, with_context: bool = False) -> PrepareReport:
         ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
         self._ctx = ctx
-        self.model, self.tokenizer, report = sft_adapter(ctx, train_limit=self.train_limit)
+        self.model, self.tokenizer, report = self.trained(
+            ctx, train_limit=self.train_limit, with_context=with_context
+        )
         return report
 
-    def answer(self, questions: Sequence[str]) -> list[Answer]:
+    def prepare(self, ctx: StrategyContext) -> PrepareReport:
+        return self._train(ctx)
+
+    def _prepared(self) -> StrategyContext:
         if self._ctx is None:
             raise RuntimeError(f"{self.name}: answer() called before prepare()")
-        ctx = self._ctx
+        return self._ctx
+
+    def answer(self, questions: Sequence[str]) -> list[Answer]:
+        ctx = self._prepared()
         conversations = [chat(ctx.task, question) for question in questions]
         return answers_from(
             generate_answers(ctx, self.model, self.tokenizer, conversations, learns_labels=True)
         )
 
 
-class SftRagStrategy:
+class SftRagStrategy(SftStrategy):
     """The SFT adapter answering with retrieved passages (and citing them)."""
 
     name = "sft+rag"
     needs = Needs(examples=True, retrieval=True, learns_labels=True)
 
-    def __init__(self, train_limit: int | None = None) -> None:
-        self.train_limit = train_limit
-        self._ctx: StrategyContext | None = None
-
     def prepare(self, ctx: StrategyContext) -> PrepareReport:
         from strategies.retrieval import Grounding
 
-        ctx = dataclasses.replace(ctx, task=for_label_learners(ctx.task))
-        self._ctx = ctx
         with_context = bool(getattr(ctx.config.rag, "train_with_context", False))
-        self.model, self.tokenizer, report = sft_adapter(
-            ctx, train_limit=self.train_limit, with_context=with_context
-        )
-        self.grounding = Grounding(ctx)
+        report = self._train(ctx, with_context=with_context)
+        self.grounding = Grounding(self._prepared())
         return report
 
     def answer(self, questions: Sequence[str]) -> list[Answer]:
-        if self._ctx is None:
-            raise RuntimeError(f"{self.name}: answer() called before prepare()")
-        ctx = self._ctx
+        ctx = self._prepared()
         conversations, passages = self.grounding.conversations(questions)
         generations = generate_answers(
             ctx, self.model, self.tokenizer, conversations, learns_labels=True

@@ -664,8 +664,7 @@ def lora_adapter(
     sibling's with the same fingerprint (a resumed run), else trained here and
     saved into `ctx.workdir`. Returns (model in eval mode, tokenizer, report).
     """
-    from advisor.runtime import peak_memory_mb, set_seed
-    from strategies.protocol import PrepareReport
+    from advisor.runtime import set_seed
 
     details = dict(details or {})
     shared = from_shared(ctx, key, details, "adapter")
@@ -676,24 +675,9 @@ def lora_adapter(
     saved = find_saved_adapter(candidate_folders(ctx.workdir), key)
     if saved is not None:
         record = read_train_log(saved) or {}
-        summary = record.get("summary", {})
         model, tokenizer = ctx.models.fresh_generator()
         model = load_lora(model, saved)
-        report = PrepareReport(
-            train_time_s=float(record.get("prepare_time_s", summary.get("train_time_s", 0.0))),
-            train_tokens=int(summary.get("tokens", 0)),
-            peak_memory_mb=peak_memory_mb(ctx.device),
-            details={
-                **details,
-                **summary,
-                "fingerprint": key,
-                "adapter": str(saved / ADAPTER_DIR),
-                "trainable_params": record.get("trainable_params"),
-                "saved_mb": folder_mb(saved / ADAPTER_DIR),
-                "resumed": True,
-                "load_time_s": round(time.perf_counter() - began, 2),
-            },
-        )
+        report = loaded_report(ctx, record, details, key, "adapter", saved / ADAPTER_DIR, began)
     else:
         if ctx.device.is_cuda:
             torch.cuda.reset_peak_memory_stats(torch.device(ctx.device.device))
@@ -717,7 +701,6 @@ def lora_adapter(
             advance=ctx.start_phase(f"{phase}: training", steps),
         )
         prepare_time = time.perf_counter() - began
-        summary = log.summary()
         save_adapter(
             model,
             ctx.workdir,
@@ -730,26 +713,93 @@ def lora_adapter(
             seed=ctx.seed,
             trainable_params=trainable,
         )
-        report = PrepareReport(
-            train_time_s=prepare_time,
-            train_tokens=log.tokens,
-            peak_memory_mb=peak_memory_mb(ctx.device),
-            details={
-                **details,
-                **summary,
-                "fingerprint": key,
-                "examples": len(examples),
-                "batch_size": batch_size,
-                "adapter": str(ctx.workdir / ADAPTER_DIR),
-                "trainable_params": trainable,
-                "saved_mb": folder_mb(ctx.workdir / ADAPTER_DIR),
-                "resumed": False,
-            },
+        report = trained_report(
+            ctx,
+            log,
+            prepare_time,
+            details,
+            key,
+            len(examples),
+            batch_size,
+            trainable,
+            "adapter",
+            ctx.workdir / ADAPTER_DIR,
         )
     model.eval()
     merge_for_inference(model)
     ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
     return model, tokenizer, report
+
+
+def loaded_report(
+    ctx: Any,
+    record: dict[str, Any],
+    details: dict[str, Any],
+    key: str,
+    what: str,
+    folder: Path,
+    began: float,
+    **extra: Any,
+) -> Any:
+    """What preparing cost when the trained `what` ("adapter", "weights") was found
+    saved in `folder`: the training's own record, and the time to load it."""
+    from advisor.runtime import peak_memory_mb
+    from strategies.protocol import PrepareReport
+
+    summary = record.get("summary", {})
+    return PrepareReport(
+        train_time_s=float(record.get("prepare_time_s", summary.get("train_time_s", 0.0))),
+        train_tokens=int(summary.get("tokens", 0)),
+        peak_memory_mb=peak_memory_mb(ctx.device),
+        details={
+            **details,
+            **summary,
+            "fingerprint": key,
+            what: str(folder),
+            "trainable_params": record.get("trainable_params"),
+            "saved_mb": folder_mb(folder),
+            **extra,
+            "resumed": True,
+            "load_time_s": round(time.perf_counter() - began, 2),
+        },
+    )
+
+
+def trained_report(
+    ctx: Any,
+    log: TrainLog,
+    prepare_time: float,
+    details: dict[str, Any],
+    key: str,
+    examples: int,
+    batch_size: int,
+    trainable: int,
+    what: str,
+    folder: Path,
+    **extra: Any,
+) -> Any:
+    """What preparing cost when `what` ("adapter", "weights") was trained here and
+    saved in `folder`."""
+    from advisor.runtime import peak_memory_mb
+    from strategies.protocol import PrepareReport
+
+    return PrepareReport(
+        train_time_s=prepare_time,
+        train_tokens=log.tokens,
+        peak_memory_mb=peak_memory_mb(ctx.device),
+        details={
+            **details,
+            **log.summary(),
+            "fingerprint": key,
+            "examples": examples,
+            "batch_size": batch_size,
+            what: str(folder),
+            "trainable_params": trainable,
+            "saved_mb": folder_mb(folder),
+            **extra,
+            "resumed": False,
+        },
+    )
 
 
 def merge_for_inference(model: Any) -> None:
@@ -879,8 +929,7 @@ def full_weights(
     bf16 device the weights train in fp32 under bf16 autocast (AdamW's small
     steps would round away in bf16 weights) and are cast back to bf16 to answer.
     """
-    from advisor.runtime import peak_memory_mb, set_seed, torch_dtype
-    from strategies.protocol import PrepareReport
+    from advisor.runtime import set_seed, torch_dtype
 
     details = dict(details or {})
     shared = from_shared(ctx, key, details, "weights")
@@ -891,24 +940,17 @@ def full_weights(
     saved = find_saved_weights(candidate_folders(ctx.workdir), key)
     if saved is not None:
         record = read_train_log(saved) or {}
-        summary = record.get("summary", {})
         model, tokenizer = ctx.models.fresh_generator()
         model = load_weights(model, saved)
-        report = PrepareReport(
-            train_time_s=float(record.get("prepare_time_s", summary.get("train_time_s", 0.0))),
-            train_tokens=int(summary.get("tokens", 0)),
-            peak_memory_mb=peak_memory_mb(ctx.device),
-            details={
-                **details,
-                **summary,
-                "fingerprint": key,
-                "weights": str(saved / WEIGHTS_DIR),
-                "trainable_params": record.get("trainable_params"),
-                "saved_mb": folder_mb(saved / WEIGHTS_DIR),
-                "gradient_checkpointing": config.gradient_checkpointing,
-                "resumed": True,
-                "load_time_s": round(time.perf_counter() - began, 2),
-            },
+        report = loaded_report(
+            ctx,
+            record,
+            details,
+            key,
+            "weights",
+            saved / WEIGHTS_DIR,
+            began,
+            gradient_checkpointing=config.gradient_checkpointing,
         )
     else:
         if ctx.device.is_cuda:
@@ -951,7 +993,6 @@ def full_weights(
         for parameter in model.parameters():
             parameter.requires_grad_(False)
         prepare_time = time.perf_counter() - began
-        summary = log.summary()
         save_weights(
             model,
             ctx.workdir,
@@ -964,22 +1005,18 @@ def full_weights(
             seed=ctx.seed,
             trainable_params=trainable,
         )
-        report = PrepareReport(
-            train_time_s=prepare_time,
-            train_tokens=log.tokens,
-            peak_memory_mb=peak_memory_mb(ctx.device),
-            details={
-                **details,
-                **summary,
-                "fingerprint": key,
-                "examples": len(examples),
-                "batch_size": batch_size,
-                "weights": str(ctx.workdir / WEIGHTS_DIR),
-                "trainable_params": trainable,
-                "saved_mb": folder_mb(ctx.workdir / WEIGHTS_DIR),
-                "gradient_checkpointing": config.gradient_checkpointing,
-                "resumed": False,
-            },
+        report = trained_report(
+            ctx,
+            log,
+            prepare_time,
+            details,
+            key,
+            len(examples),
+            batch_size,
+            trainable,
+            "weights",
+            ctx.workdir / WEIGHTS_DIR,
+            gradient_checkpointing=config.gradient_checkpointing,
         )
     model.eval()
     ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
