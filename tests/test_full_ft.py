@@ -10,10 +10,9 @@ import torch
 from advisor.config import RunConfig
 from advisor.tasks import load_task
 from strategies.full_ft import FullFtRagStrategy, FullFtStrategy
-from strategies.protocol import StrategyContext
 from strategies.sft import SftStrategy, training_examples
 from strategies.training import IGNORE_INDEX
-from tiny import cpu_device, tiny_provider, write_tiny_task
+from tiny import strategy_context, tiny_provider, write_tiny_task
 
 
 @pytest.fixture(autouse=True)
@@ -39,22 +38,8 @@ def _config(steps: int = 4) -> RunConfig:
     return config
 
 
-def _context(task, tmp_path, name, *, config=None, shared=None, provider=None, phases=None):
-    def start_phase(description, total):
-        if phases is not None:
-            phases.append((description, total))
-        return lambda n, fields: None
-
-    return StrategyContext(
-        task=task,
-        config=config or _config(),
-        models=provider or tiny_provider(),
-        device=cpu_device(),
-        seed=0,
-        workdir=tmp_path / "run" / name,
-        shared={} if shared is None else shared,
-        start_phase=start_phase,
-    )
+def _context(task, tmp_path, name, *, config=None, **options):
+    return strategy_context(task, tmp_path / "run" / name, config or _config(), **options)
 
 
 def _losses(folder) -> list[float]:

@@ -9,9 +9,8 @@ import torch
 
 from advisor.config import RunConfig
 from advisor.tasks import load_task
-from strategies.protocol import StrategyContext
 from strategies.sft import SftRagStrategy, SftStrategy, _training_contexts
-from tiny import cpu_device, tiny_provider, write_tiny_task
+from tiny import strategy_context, tiny_provider, write_tiny_task
 
 
 @pytest.fixture(autouse=True)
@@ -36,22 +35,8 @@ def _config(steps: int = 4) -> RunConfig:
     return config
 
 
-def _context(task, tmp_path, name, *, config=None, shared=None, provider=None, phases=None):
-    def start_phase(description, total):
-        if phases is not None:
-            phases.append((description, total))
-        return lambda n, fields: None
-
-    return StrategyContext(
-        task=task,
-        config=config or _config(),
-        models=provider or tiny_provider(),
-        device=cpu_device(),
-        seed=0,
-        workdir=tmp_path / "run" / name,
-        shared={} if shared is None else shared,
-        start_phase=start_phase,
-    )
+def _context(task, tmp_path, name, *, config=None, **options):
+    return strategy_context(task, tmp_path / "run" / name, config or _config(), **options)
 
 
 def test_sft_trains_saves_its_adapter_and_log_and_answers_every_question(task, tmp_path):

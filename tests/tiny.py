@@ -331,6 +331,28 @@ def cpu_device():
     return DeviceInfo(device="cpu", dtype="float32", name="test cpu", threads=1, native_bf16=False)
 
 
+def strategy_context(task, workdir: Path, config, *, shared=None, provider=None, phases=None):
+    """A StrategyContext for one strategy's tests: CPU, seed 0, the tiny models;
+    the phases a strategy starts are appended to `phases` when given."""
+    from strategies.protocol import StrategyContext
+
+    def start_phase(description, total):
+        if phases is not None:
+            phases.append((description, total))
+        return lambda n, fields: None
+
+    return StrategyContext(
+        task=task,
+        config=config,
+        models=provider or tiny_provider(),
+        device=cpu_device(),
+        seed=0,
+        workdir=workdir,
+        shared={} if shared is None else shared,
+        start_phase=start_phase,
+    )
+
+
 def tiny_provider(seed: int = 0):
     from advisor.models import ModelProvider
 
