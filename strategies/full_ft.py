@@ -17,12 +17,16 @@ own copy on questions that all carry their passages.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from strategies.protocol import PrepareReport, StrategyContext
-from strategies.sft import SftRagStrategy, SftStrategy, training_examples
-from strategies.training import examples_digest, fingerprint, full_weights, train_batch_size
+from strategies.sft import (
+    SftRagStrategy,
+    SftStrategy,
+    training_examples,
+    training_fingerprint,
+)
+from strategies.training import full_weights
 
 
 def full_ft_model(
@@ -33,17 +37,7 @@ def full_ft_model(
     examples, details = training_examples(
         ctx, "full_ft", train_limit=train_limit, with_context=with_context
     )
-    key = "full-ft:" + fingerprint(
-        kind="full_ft",
-        config=dataclasses.asdict(config),
-        batch_size=train_batch_size(config.batch_size, ctx.device),
-        with_context=with_context,
-        top_k=ctx.config.rag.top_k if with_context or config.context_share > 0 else None,
-        seed=ctx.seed,
-        model=ctx.models.generator_spec,
-        dtype=ctx.device.dtype,
-        data=examples_digest(examples),
-    )
+    key = "full-ft:" + training_fingerprint(ctx, "full_ft", config, examples, with_context)
     return full_weights(ctx, examples, config, key=key, phase="full_ft", details=details)
 
 

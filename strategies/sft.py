@@ -49,8 +49,17 @@ def sft_adapter(
     examples, details = training_examples(
         ctx, "sft", train_limit=train_limit, with_context=with_context
     )
-    key = "sft-adapter:" + fingerprint(
-        kind="sft",
+    key = "sft-adapter:" + training_fingerprint(ctx, "sft", config, examples, with_context)
+    return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
+
+
+def training_fingerprint(
+    ctx: StrategyContext, kind: str, config: Any, examples: Sequence[Any], with_context: bool
+) -> str:
+    """What a trained model depends on: its settings, the batch it trains with on this
+    device, the passages it was shown, the seed, the model, the dtype and the data."""
+    return fingerprint(
+        kind=kind,
         config=dataclasses.asdict(config),
         batch_size=train_batch_size(config.batch_size, ctx.device),
         with_context=with_context,
@@ -60,7 +69,6 @@ def sft_adapter(
         dtype=ctx.device.dtype,
         data=examples_digest(examples),
     )
-    return lora_adapter(ctx, examples, config, key=key, phase="sft", details=details)
 
 
 def training_examples(

@@ -687,18 +687,16 @@ def lora_adapter(
         batch_size = train_batch_size(config.batch_size, ctx.device)
         steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
         set_seed(ctx.seed)
-        log = train(
+        log = fit(
+            ctx,
             model,
-            epoch_batches(
-                examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
-            ),
+            tokenizer,
+            examples,
+            config,
+            batch_size=batch_size,
             steps=steps,
-            lr=config.lr,
-            device=ctx.device,
-            warmup_ratio=config.warmup_ratio,
-            weight_decay=config.weight_decay,
+            phase=phase,
             loss_fn=functools.partial(causal_lm_loss, prefix_grad=config.prefix_grad),
-            advance=ctx.start_phase(f"{phase}: training", steps),
         )
         prepare_time = time.perf_counter() - began
         save_adapter(
@@ -706,12 +704,7 @@ def lora_adapter(
             ctx.workdir,
             log,
             key,
-            prepare_time_s=round(prepare_time, 2),
-            config=asdict(config),
-            examples=len(examples),
-            batch_size=batch_size,
-            seed=ctx.seed,
-            trainable_params=trainable,
+            **training_record(ctx, config, len(examples), batch_size, trainable, prepare_time),
         )
         report = trained_report(
             ctx,
@@ -729,6 +722,49 @@ def lora_adapter(
     merge_for_inference(model)
     ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
     return model, tokenizer, report
+
+
+def fit(
+    ctx: Any,
+    model: Any,
+    tokenizer: Any,
+    examples: Sequence[Example],
+    config: Any,
+    *,
+    batch_size: int,
+    steps: int,
+    phase: str,
+    loss_fn: Any,
+) -> TrainLog:
+    """`train` on `examples` with the schedule of a training config (`sft`, `full_ft`),
+    its progress shown as "<phase>: training"."""
+    return train(
+        model,
+        epoch_batches(
+            examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
+        ),
+        steps=steps,
+        lr=config.lr,
+        device=ctx.device,
+        warmup_ratio=config.warmup_ratio,
+        weight_decay=config.weight_decay,
+        loss_fn=loss_fn,
+        advance=ctx.start_phase(f"{phase}: training", steps),
+    )
+
+
+def training_record(
+    ctx: Any, config: Any, examples: int, batch_size: int, trainable: int, prepare_time: float
+) -> dict[str, Any]:
+    """What the training log saved beside a trained model records about how it was made."""
+    return {
+        "prepare_time_s": round(prepare_time, 2),
+        "config": asdict(config),
+        "examples": examples,
+        "batch_size": batch_size,
+        "seed": ctx.seed,
+        "trainable_params": trainable,
+    }
 
 
 def loaded_report(
@@ -973,18 +1009,16 @@ def full_weights(
             share_prefix=not config.gradient_checkpointing,
         )
         try:
-            log = train(
+            log = fit(
+                ctx,
                 model,
-                epoch_batches(
-                    examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
-                ),
+                tokenizer,
+                examples,
+                config,
+                batch_size=batch_size,
                 steps=steps,
-                lr=config.lr,
-                device=ctx.device,
-                warmup_ratio=config.warmup_ratio,
-                weight_decay=config.weight_decay,
+                phase=phase,
                 loss_fn=loss_fn,
-                advance=ctx.start_phase(f"{phase}: training", steps),
             )
         finally:
             if config.gradient_checkpointing:
@@ -998,12 +1032,7 @@ def full_weights(
             ctx.workdir,
             log,
             key,
-            prepare_time_s=round(prepare_time, 2),
-            config=asdict(config),
-            examples=len(examples),
-            batch_size=batch_size,
-            seed=ctx.seed,
-            trainable_params=trainable,
+            **training_record(ctx, config, len(examples), batch_size, trainable, prepare_time),
         )
         report = trained_report(
             ctx,
