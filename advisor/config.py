@@ -12,6 +12,7 @@ import dataclasses
 import math
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -299,7 +300,15 @@ class RunConfig:
     )
     limit: int = field(default=0, metadata={"help": "score only the first N test items (0: all)"})
     train_sizes: list[str] = field(
-        default_factory=list, metadata={"help": "SFT learning curve: e.g. 50,100,200,all"}
+        default_factory=list,
+        metadata={"help": "learning curve of sft and full_ft: e.g. 50,100,200,all"},
+    )
+    sweep: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "settings to sweep, each key=v1,v2 (e.g. sft.lora.r=8,16): every "
+            "strategy that reads the setting runs once per value"
+        },
     )
     allow_leakage: bool = field(
         default=False, metadata={"help": "accept test questions that appear in train"}
@@ -505,6 +514,7 @@ def validate(config: RunConfig) -> None:
     for size in config.train_sizes:
         if size != "all" and not (size.isdigit() and int(size) > 0):
             raise ConfigError(f"'{size}' is not a positive number or 'all'", field="train_sizes")
+    sweep_axes(config)
     if config.rag.chunking not in ("sentence", "paragraph", "document"):
         raise ConfigError("one of sentence, paragraph, document", field="rag.chunking")
     if config.rag.top_k < 1 or config.rag.chunk_size < 1:
@@ -550,6 +560,76 @@ def validate(config: RunConfig) -> None:
         raise ConfigError("must be 0 or more", field="full_ft.weight_decay")
     if config.scratch.n_embd % config.scratch.n_head:
         raise ConfigError("n_embd must be a multiple of n_head", field="scratch.n_embd")
+
+
+# Settings a sweep cannot vary: they say what the run is, not how a strategy runs.
+UNSWEPT = ("task", "strategies", "profile", "seeds", "limit", "train_sizes", "sweep", "runs_dir")
+
+
+def sweep_axes(config: RunConfig) -> list[tuple[str, list[str]]]:
+    """`config.sweep` as (key, values), each value checked by merging it into the config.
+
+    `["sft.lora.r=8,16"]` → `[("sft.lora.r", ["8", "16"])]`. A value is kept as
+    written (it names the variant: `sft[sft.lora.r=8]`) and typed where it is applied.
+    """
+    axes: list[tuple[str, list[str]]] = []
+    for text in config.sweep:
+        example = "for example: --sweep sft.lora.r=8,16,32"
+        if "=" not in text:
+            raise ConfigError(f"'{text}' is not key=v1,v2", field="sweep", hint=example)
+        key, raw = (part.strip() for part in text.split("=", 1))
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if not key or not values:
+            raise ConfigError(
+                f"'{text}' needs a key and at least one value", field="sweep", hint=example
+            )
+        if key.split(".")[0] in UNSWEPT or key == "model.generator":
+            raise ConfigError(
+                f"'{key}' cannot be swept (it says what the run is)",
+                field="sweep",
+                hint="sweep a strategy's setting (sft.epochs, rag.top_k, ...); run the other "
+                "values as runs of their own",
+            )
+        if any(key == seen for seen, _ in axes):
+            raise ConfigError(f"'{key}' is swept twice", field="sweep")
+        if len(set(values)) != len(values):
+            raise ConfigError(f"'{key}' repeats a value", field="sweep")
+        for value in values:
+            try:
+                swept = merge(config, parse_override(f"{key}={value}"))
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"{key}={value}: {_inner(exc)}", field="sweep", hint=exc.hint
+                ) from None
+            if dataclasses.is_dataclass(_lookup(swept, key)):
+                raise ConfigError(f"'{key}' is a section; sweep one of its settings", field="sweep")
+            swept.sweep = []
+            try:
+                validate(swept)
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"{key}={value}: {_inner(exc)}", field="sweep", hint=exc.hint
+                ) from None
+        axes.append((key, values))
+    return axes
+
+
+def _inner(exc: ConfigError) -> str:
+    return (f"'{exc.field}' " if exc.field else "") + exc.message
+
+
+def _lookup(config: Any, key: str) -> Any:
+    value = config
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def with_settings(config: RunConfig, settings: Sequence[tuple[str, str]]) -> RunConfig:
+    """A copy of `config` with each (key, value) applied, as `key=value` would be."""
+    for key, value in settings:
+        config = merge(config, parse_override(f"{key}={value}"))
+    return config
 
 
 def describe_fields(cls: type = RunConfig, prefix: str = "") -> list[tuple[str, str, str]]:

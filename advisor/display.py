@@ -267,24 +267,27 @@ def details_table(scores: dict[str, Any]) -> Table:
     return table
 
 
-def learning_curve_table(scores: dict[str, Any]) -> Table | None:
-    """SFT score per kind against the number of labeled examples, with RAG for reference."""
-    curve = scores.get("learning_curve", {}).get("sft")
+def learning_curve_tables(scores: dict[str, Any]) -> list[Table]:
+    """One table per strategy with a learning curve (`sft`, `full_ft`, each variant)."""
+    curves = scores.get("learning_curve") or {}
+    return [t for name in curves if (t := learning_curve_table(scores, name)) is not None]
+
+
+def learning_curve_table(scores: dict[str, Any], name: str = "sft") -> Table | None:
+    """A strategy's score per kind against the number of labeled examples, with
+    RAG for reference."""
+    curve = (scores.get("learning_curve") or {}).get(name)
     if not curve:
         return None
     table = Table(
-        title="SFT learning curve: score per kind by labeled examples", title_justify="left"
+        title=f"{name} learning curve: score per kind by labeled examples", title_justify="left"
     )
     table.add_column("train examples", style="bold")
     table.add_column("score", justify="right")
     for _, header in KIND_COLUMNS:
         table.add_column(header, justify="right")
     table.add_column("train\ns", justify="right")
-
-    def size_key(item: tuple[str, Any]) -> float:
-        return float("inf") if item[0] == "all" else float(item[0])
-
-    for size, entry in sorted(curve.items(), key=size_key):
+    for size, entry in curve_points(curve):
         label = f"{entry.get('train_examples') or size}" + (" (all)" if size == "all" else "")
         table.add_row(
             label,
@@ -301,21 +304,37 @@ def learning_curve_table(scores: dict[str, Any]) -> Table | None:
             "0",
             style="dim",
         )
-        reached = examples_to_match(scores)
-        table.caption = "SFT matches RAG: " + "; ".join(
-            f"{header.replace(chr(10), ' ')} "
-            + (f"at {reached[kind]} examples" if reached.get(kind) else "not within the curve")
-            for kind, header in KIND_COLUMNS
-            if kind in reached
-        )
+        table.caption = curve_caption(scores, name)
         table.caption_justify = "left"
     return table
 
 
-def examples_to_match(scores: dict[str, Any]) -> dict[str, int | None]:
-    """Per kind RAG was scored on: the fewest labeled examples at which SFT's
-    score reaches RAG's (None when no point of the curve does)."""
-    curve = scores.get("learning_curve", {}).get("sft") or {}
+def curve_points(curve: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The curve's (size, entry) pairs, smallest first (`all` last)."""
+
+    def size_key(item: tuple[str, Any]) -> float:
+        return float("inf") if item[0] == "all" else float(item[0])
+
+    return sorted(curve.items(), key=size_key)
+
+
+def curve_caption(scores: dict[str, Any], name: str = "sft") -> str:
+    """Per kind, where the curve comes within the noise band of RAG, or that it does not."""
+    reached = examples_to_match(scores, name)
+    return f"{name} within the noise band of RAG: " + "; ".join(
+        f"{header.replace(chr(10), ' ')} "
+        + (f"from {reached[kind]} examples" if reached.get(kind) else "not within the curve")
+        for kind, header in KIND_COLUMNS
+        if kind in reached
+    )
+
+
+def examples_to_match(scores: dict[str, Any], name: str = "sft") -> dict[str, int | None]:
+    """Per kind RAG was scored on: the fewest labeled examples at which the
+    strategy's score comes within the noise band of RAG's — at or above RAG's
+    mean less the larger of the two stds over seeds (RAG's mean itself with one
+    seed) — or None when no point of the curve does."""
+    curve = (scores.get("learning_curve") or {}).get(name) or {}
     rag = scores["strategies"].get("rag")
     if not curve or rag is None:
         return {}
@@ -326,18 +345,25 @@ def examples_to_match(scores: dict[str, Any]) -> dict[str, int | None]:
     )
     reached: dict[str, int | None] = {}
     for kind, _ in KIND_COLUMNS:
-        target = _mean(rag["by_kind"].get(kind, {}).get("score"))
-        if target is None:
+        target = rag["by_kind"].get(kind, {}).get("score")
+        if _mean(target) is None:
             continue
         reached[kind] = next(
             (
                 size
                 for size, entry in points
-                if (_mean(entry["by_kind"].get(kind, {}).get("score")) or 0.0) >= target
+                if _within_band(entry["by_kind"].get(kind, {}).get("score"), target)
             ),
             None,
         )
     return reached
+
+
+def _within_band(stat: dict[str, float] | None, target: dict[str, float]) -> bool:
+    if _mean(stat) is None:
+        return False
+    band = max(stat.get("std") or 0.0, target.get("std") or 0.0)
+    return stat["mean"] >= target["mean"] - band - 1e-9
 
 
 def _mean(stat: dict[str, float] | None) -> float | None:
@@ -350,7 +376,7 @@ def score_tables(scores: dict[str, Any]) -> list[Table]:
     classification = scores.get("task_type") == "classification"
     tables = [results_table(scores), not_scored_table(scores), cost_table(scores)]
     tables += [confusion_table(scores)] if classification else [details_table(scores)]
-    tables.append(learning_curve_table(scores))
+    tables += learning_curve_tables(scores)
     return [table for table in tables if table is not None]
 
 

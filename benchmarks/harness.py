@@ -11,6 +11,7 @@ queries.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import shutil
@@ -52,16 +53,25 @@ def _quiet_phase(description: str, total: int | None) -> Callable[[int, dict[str
 
 @dataclass
 class Unit:
-    """One strategy under one seed (and, for the learning curve, one train size)."""
+    """One strategy under one seed — and, for the learning curve, one train size;
+    for a sweep, one value of each swept setting the strategy reads (its variant)."""
 
     strategy: str
     seed: int
     train_size: str | None = None  # None: the strategy's normal run
+    variant: tuple[tuple[str, str], ...] = ()  # (setting, value) pairs from --sweep
+
+    @property
+    def name(self) -> str:
+        """What its results are filed under: `sft`, or `sft[sft.lora.r=8]` in a sweep."""
+        if not self.variant:
+            return self.strategy
+        return f"{self.strategy}[{','.join(f'{k}={v}' for k, v in self.variant)}]"
 
     @property
     def key(self) -> str:
         suffix = f"-n{self.train_size}" if self.train_size else ""
-        return f"{self.strategy}-seed{self.seed}{suffix}"
+        return f"{self.name}-seed{self.seed}{suffix}"
 
 
 @dataclass
@@ -256,8 +266,13 @@ class Harness:
         models: Any = None,
         device: Any = None,
         finish: Callable[[RunOutcome], None] | None = None,
+        executor: Any = None,
     ) -> None:
+        from benchmarks.executors import LocalExecutor
+
         self.config = config
+        # who runs the units: here, one after another (local), or on a Ray cluster
+        self.executor = executor or LocalExecutor()
         # what else completes the run once it is scored (the report): done under
         # the lock and before the manifest says complete, so a run killed during
         # it is still unfinished and the same command again completes it
@@ -374,12 +389,34 @@ class Harness:
             self.log(f"removed what the interrupted run was writing: {names}{more}")
 
     def units(self) -> list[Unit]:
-        units = [Unit(name, seed) for seed in self.config.seeds for name in self.strategies]
+        """Every (strategy, seed, variant) of the run, then the learning curve's
+        (strategy, seed, variant, train size) for the strategies that have one."""
+        from advisor.config import sweep_axes
+        from strategies.registry import has_learning_curve, reads_setting
+
+        axes = sweep_axes(self.config)
+
+        def variants(strategy: str) -> list[tuple[tuple[str, str], ...]]:
+            mine = [(key, values) for key, values in axes if reads_setting(strategy, key)]
+            return [
+                tuple(zip([k for k, _ in mine], point, strict=True))
+                for point in itertools.product(*(values for _, values in mine))
+            ]
+
+        units = [
+            Unit(name, seed, variant=variant)
+            for seed in self.config.seeds
+            for name in self.strategies
+            for variant in variants(name)
+        ]
         if self.config.train_sizes:
+            curved = [s for s in self.strategies if has_learning_curve(s)] or ["sft"]
             for seed in self.config.seeds:
-                for size in self.config.train_sizes:
-                    if size != "all" or "sft" not in self.strategies:
-                        units.append(Unit("sft", seed, size))
+                for name in curved:
+                    for variant in variants(name):
+                        for size in self.config.train_sizes:
+                            if size != "all" or name not in self.strategies:
+                                units.append(Unit(name, seed, size, variant))
         return units
 
     # -- running
@@ -396,7 +433,7 @@ class Harness:
 
     def _run_locked(self, resumed: bool) -> RunOutcome:
         done = read_answers(self.run_dir, self.log)
-        results = [self._run_unit(unit, done) for unit in self.units()]
+        results = self.executor.run(self, self.units(), done)
         if not any(r.scored for r in results):
             raise AdvisorError(
                 "no strategy could be scored on this task: "
@@ -423,9 +460,11 @@ class Harness:
         workdir.mkdir(parents=True, exist_ok=True)
         if not hasattr(self, "_shared"):
             self._shared: dict[str, Any] = {}
+        from advisor.config import with_settings
+
         return StrategyContext(
             task=self.task,
-            config=self.run_config,
+            config=with_settings(self.run_config, unit.variant),
             models=self.models,
             device=self.device,
             seed=unit.seed,
@@ -444,57 +483,97 @@ class Harness:
         limit = None if unit.train_size == "all" else int(unit.train_size)
         return get_strategy_class(unit.strategy)(train_limit=limit)
 
-    def _run_unit(self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]) -> UnitResult:
+    def run_unit(self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]) -> UnitResult:
         """Prepare and answer one unit; a strategy that cannot run on this task is
         skipped with its reason, one that fails is reported with its error, and
         neither stops the run."""
-        from strategies.protocol import unmet_need
-        from strategies.registry import strategy_needs
-
-        reason = unmet_need(strategy_needs(unit.strategy), self.task)
-        if reason is not None:
-            self.log(f"{unit.key}: skipped — {reason}")
-            return UnitResult(unit, [], {}, 0.0, 0.0, status="skipped", reason=reason)
+        skipped = self.skipped(unit)
+        if skipped is not None:
+            return skipped
         try:
             return self._prepare_and_answer(unit, done)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # one strategy failing never stops the others
-            message = _error_text(exc)
-            self.log(f"{unit.key}: failed — {message}")
-            _write_error(self.run_dir / "strategies" / unit.key, exc)
-            return UnitResult(unit, [], {}, 0.0, 0.0, status="failed", reason=message)
+            return self.failed(unit, exc)
+
+    def skipped(self, unit: Unit) -> UnitResult | None:
+        """The unit's result when its strategy cannot run on this task, else None."""
+        from strategies.protocol import unmet_need
+        from strategies.registry import strategy_needs
+
+        reason = unmet_need(strategy_needs(unit.strategy), self.task)
+        if reason is None:
+            return None
+        self.log(f"{unit.key}: skipped — {reason}")
+        return UnitResult(unit, [], {}, 0.0, 0.0, status="skipped", reason=reason)
+
+    def failed(self, unit: Unit, exc: BaseException, message: str | None = None) -> UnitResult:
+        """A unit that failed: its error logged, its traceback in error.log."""
+        message = message or _error_text(exc)
+        self.log(f"{unit.key}: failed — {message}")
+        _write_error(self.run_dir / "strategies" / unit.key, exc)
+        return UnitResult(unit, [], {}, 0.0, 0.0, status="failed", reason=message)
 
     def _prepare_and_answer(
         self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]
     ) -> UnitResult:
-        from advisor.runtime import set_seed
+        resumed = self._already_answered(unit, done)
+        if resumed is not None:
+            return resumed
+        remaining, records = self._split_done(unit, done)
+        new, prepare, peak = self.compute_unit(
+            unit, remaining, lambda chunk: append_answers(self.run_dir, chunk)
+        )
+        return self.finish_unit(unit, records + new, prepare, peak)
 
-        prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
+    def _split_done(
+        self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]
+    ) -> tuple[list[Any], list[dict[str, Any]]]:
+        """(the items this unit has still to answer, the records it already has)."""
         remaining = [item for item in self.items if (unit.key, item.id) not in done]
         records = [done[(unit.key, i.id)] for i in self.items if (unit.key, i.id) in done]
-        saved = _read_prepare_record(prepare_file) if not remaining else None
-        if saved is not None:
-            self.log(f"{unit.key}: already answered, skipping")
-            return UnitResult(
-                unit,
-                self._score(records),
-                saved["prepare"],
-                saved["answer_time_s"],
-                saved["peak_memory_mb"],
-            )
+        return remaining, records
+
+    def _already_answered(
+        self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]
+    ) -> UnitResult | None:
+        """A unit an earlier, interrupted run finished: scored from its files."""
+        remaining, records = self._split_done(unit, done)
+        if remaining:
+            return None
+        saved = _read_prepare_record(self.run_dir / "strategies" / unit.key / "prepare.json")
+        if saved is None:
+            return None
+        self.log(f"{unit.key}: already answered, skipping")
+        return UnitResult(
+            unit,
+            self._score(records),
+            saved["prepare"],
+            saved["answer_time_s"],
+            saved["peak_memory_mb"],
+        )
+
+    def compute_unit(
+        self, unit: Unit, items: Sequence[Any], sink: Callable[[list[dict[str, Any]]], None]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], float]:
+        """Prepare the unit's strategy and answer `items`, handing each chunk of
+        answer records to `sink` as it is done (the answers file, locally; the
+        driver, on a cluster). → (records, prepare record, peak memory MB)."""
+        from advisor.runtime import set_seed
 
         set_seed(unit.seed)
         strategy = self._create(unit)
         ctx = self._context(unit)
+        records: list[dict[str, Any]] = []
         with MemorySampler(self.device) as memory:
             began = time.perf_counter()
             report = strategy.prepare(ctx)
             prepare_time = time.perf_counter() - began
-            advance = self.start_phase(f"{unit.key}: answering", len(remaining))
+            advance = self.start_phase(f"{unit.key}: answering", len(items))
             chunk_size = self.config.generation.batch_size * (2 if self.device.is_cuda else 1) * 2
-            for start in range(0, len(remaining), chunk_size):
-                chunk = remaining[start : start + chunk_size]
+            for start in range(0, len(items), chunk_size):
+                chunk = items[start : start + chunk_size]
                 began = time.perf_counter()
                 answers = strategy.answer([item.question for item in chunk])
                 share = (time.perf_counter() - began) / len(chunk)
@@ -502,7 +581,7 @@ class Harness:
                     self._record(unit, item, answer, share)
                     for item, answer in zip(chunk, answers, strict=True)
                 ]
-                append_answers(self.run_dir, new)
+                sink(new)
                 records.extend(new)
                 advance(len(chunk), {})
         prepare = {
@@ -511,10 +590,17 @@ class Harness:
             "train_tokens": report.train_tokens,
             "details": report.details,
         }
-        peak = max(memory.peak, report.peak_memory_mb)
+        return records, prepare, max(memory.peak, report.peak_memory_mb)
+
+    def finish_unit(
+        self, unit: Unit, records: list[dict[str, Any]], prepare: dict[str, Any], peak: float
+    ) -> UnitResult:
+        """Record a unit that has answered every item (its prepare.json) and score it."""
         answer_time = sum(r["answer_time_share_s"] for r in records)
         saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
-        write_json_atomic(prepare_file, saved)
+        folder = self.run_dir / "strategies" / unit.key
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / "prepare.json", saved)
         order = {item.id: n for n, item in enumerate(self.items)}
         records.sort(key=lambda r: order[r["id"]])
         return UnitResult(unit, self._score(records), prepare, answer_time, peak)
@@ -525,6 +611,7 @@ class Harness:
             "strategy": unit.strategy,
             "seed": unit.seed,
             "train_size": unit.train_size,
+            **({"variant": dict(unit.variant)} if unit.variant else {}),
             "id": item.id,
             "kind": item.kind,
             "question": item.question,
@@ -656,11 +743,14 @@ def summarise(
     not_scored: dict[str, Any] = {}
     curve: dict[str, Any] = {}
     main = [r for r in results if r.unit.train_size is None]
-    for name in dict.fromkeys(r.unit.strategy for r in main):
-        units = [r for r in main if r.unit.strategy == name]
+    for name in dict.fromkeys(r.unit.name for r in main):
+        units = [r for r in main if r.unit.name == name]
         scored = [r for r in units if r.scored]
         if scored:
             strategies[name] = _strategy_entry(scored, hourly, aggregate, labels)
+            if units[0].unit.variant:
+                strategies[name]["strategy"] = units[0].unit.strategy
+                strategies[name]["variant"] = dict(units[0].unit.variant)
         for unit in units:
             if not unit.scored and name not in not_scored:
                 not_scored[name] = {
@@ -668,16 +758,18 @@ def summarise(
                     "reason": unit.reason,
                     "seeds": [u.unit.seed for u in units if not u.scored],
                 }
-    sizes = dict.fromkeys(r.unit.train_size for r in results if r.unit.train_size is not None)
-    for size in sizes:
-        units = [r for r in results if r.unit.train_size == size and r.scored]
-        if not units:
-            continue
-        entry = _strategy_entry(units, hourly, aggregate, labels)
-        entry["train_examples"] = units[0].prepare["details"].get("train_examples")
-        curve.setdefault("sft", {})[size] = entry
-    if curve and "sft" in strategies and "all" not in curve["sft"]:
-        curve["sft"]["all"] = strategies["sft"] | {"train_examples": len(task.train)}
+    curved = [r for r in results if r.unit.train_size is not None]
+    for name in dict.fromkeys(r.unit.name for r in curved):
+        for size in dict.fromkeys(r.unit.train_size for r in curved if r.unit.name == name):
+            units = [r for r in curved if r.unit.name == name and r.unit.train_size == size]
+            units = [r for r in units if r.scored]
+            if not units:
+                continue
+            entry = _strategy_entry(units, hourly, aggregate, labels)
+            entry["train_examples"] = units[0].prepare["details"].get("train_examples")
+            curve.setdefault(name, {})[size] = entry
+        if name in curve and name in strategies and "all" not in curve[name]:
+            curve[name]["all"] = strategies[name] | {"train_examples": len(task.train)}
     return {
         "schema": SCHEMA_VERSION,
         "task": task.name,

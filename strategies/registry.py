@@ -43,6 +43,36 @@ DESCRIPTIONS: dict[str, str] = {
     "(transfer learning without touching the generator)",
 }
 
+# The config sections each strategy's behaviour depends on, beyond `model` (which
+# every strategy reads): a swept setting runs again only the strategies that read
+# it. A strategy missing here (a plugin) is taken to read every section.
+READS: dict[str, tuple[str, ...]] = {
+    "prompt": ("generation", "classification"),
+    "fewshot": ("generation", "classification", "fewshot"),
+    "rag": ("generation", "classification", "rag"),
+    "sft": ("generation", "classification", "sft", "rag"),
+    "sft+rag": ("generation", "classification", "sft", "rag"),
+    "full_ft": ("generation", "classification", "full_ft", "rag"),
+    "full_ft+rag": ("generation", "classification", "full_ft", "rag"),
+    "cpt": ("generation", "classification", "cpt"),
+    "scratch": ("generation", "scratch"),
+    "supervised": ("supervised",),
+    "embed": ("embed",),
+}
+
+# The strategies a learning curve (`--train-sizes`) re-trains on subsets of train.jsonl.
+LEARNING_CURVE = ("sft", "full_ft")
+
+
+def reads_setting(name: str, key: str) -> bool:
+    """Whether setting `key` (e.g. `sft.lora.r`) can change what `name` answers."""
+    section = key.split(".")[0]
+    return section == "model" or name not in READS or section in READS[name]
+
+
+def has_learning_curve(name: str) -> bool:
+    return name in LEARNING_CURVE
+
 
 def available_strategies() -> list[str]:
     return list(REGISTRY)

@@ -39,7 +39,28 @@ def compare(
     train_sizes: str = typer.Option(
         None,
         "--train-sizes",
-        help="Also re-train SFT on subsets, e.g. 50,100,200,all: the learning curve.",
+        help="Also re-train sft and full_ft (those in the run; sft when neither is) on "
+        "subsets, e.g. 100,300,1000,all: the learning curve.",
+    ),
+    sweep: list[str] = typer.Option(
+        None,
+        "--sweep",
+        help="Run each value of a setting, e.g. --sweep sft.lora.r=8,16,32 (repeat the flag "
+        "for more axes: their product runs). Only the strategies that read the setting "
+        "run again; results show them as sft[sft.lora.r=8] and so on.",
+    ),
+    executor: str = typer.Option(
+        "local",
+        "--executor",
+        help="local: one unit (strategy × seed × train size × variant) after another in this "
+        "process. ray: each unit a Ray task on a local or remote cluster (pip install "
+        "'advisor[ray]'); the results land in the same run folder.",
+    ),
+    ray_address: str = typer.Option(
+        None,
+        "--ray-address",
+        help="With --executor ray: the cluster to join (e.g. ray://head:10001 or auto); "
+        "default: start a local one on this machine's cores.",
     ),
     config_file: Path = typer.Option(
         None, "--config", "-c", help="A YAML config (e.g. a run's config.yaml)."
@@ -72,6 +93,8 @@ def compare(
 
     Examples:  advisor compare --task banking --profile quick
                advisor compare -s prompt,rag -n 20 rag.top_k=5
+               advisor compare -s sft,rag --seeds 0,1,2 --sweep sft.epochs=1,3
+               advisor compare --executor ray --seeds 0,1 (pip install 'advisor[ray]')
     """
     from advisor.config import resolve_config
     from benchmarks.compare import run_all_tasks, run_and_report
@@ -82,10 +105,17 @@ def compare(
         "limit": limit,
         "seeds": _csv(seeds) or ([seed] if seed is not None else None),
         "train_sizes": _csv(train_sizes),
+        "sweep": sweep or None,
         "runs_dir": str(runs_dir) if runs_dir else None,
         "allow_leakage": allow_leakage or None,
     }
-    run = {"resume": resume if resume else not fresh, "prices_file": prices}
+    from benchmarks.executors import make_executor
+
+    run = {
+        "resume": resume if resume else not fresh,
+        "prices_file": prices,
+        "executor": make_executor(executor, ray_address),
+    }
     if task == "all":
         from advisor.errors import ConfigError
         from advisor.tasks import list_builtin_tasks
