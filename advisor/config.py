@@ -570,7 +570,7 @@ def sweep_axes(config: RunConfig) -> list[tuple[str, list[str]]]:
     """`config.sweep` as (key, values), each value checked by merging it into the config.
 
     `["sft.lora.r=8,16"]` → `[("sft.lora.r", ["8", "16"])]`. A value is kept as
-    written (it names the variant: `sft[sft.lora.r=8]`) and typed where it is applied.
+    written (it names the variant: `sft(sft.lora.r=8)`) and typed where it is applied.
     """
     axes: list[tuple[str, list[str]]] = []
     for text in config.sweep:

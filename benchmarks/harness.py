@@ -63,10 +63,11 @@ class Unit:
 
     @property
     def name(self) -> str:
-        """What its results are filed under: `sft`, or `sft[sft.lora.r=8]` in a sweep."""
+        """What its results are filed under: `sft`, or `sft(sft.lora.r=8)` in a sweep
+        (parentheses, not brackets, which rich would read as markup)."""
         if not self.variant:
             return self.strategy
-        return f"{self.strategy}[{','.join(f'{k}={v}' for k, v in self.variant)}]"
+        return f"{self.strategy}({','.join(f'{k}={v}' for k, v in self.variant)})"
 
     @property
     def key(self) -> str:

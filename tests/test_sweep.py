@@ -39,19 +39,19 @@ def test_a_sweep_runs_each_value_only_for_the_strategies_that_read_it(tmp_path: 
     harness._setup()
     assert [u.key for u in harness.units()] == [
         "prompt-seed0",
-        "rag[rag.top_k=1]-seed0",
-        "rag[rag.top_k=2]-seed0",
+        "rag(rag.top_k=1)-seed0",
+        "rag(rag.top_k=2)-seed0",
     ]
     outcome = _run(config)
     strategies = outcome.scores["strategies"]
-    assert set(strategies) == {"prompt", "rag[rag.top_k=1]", "rag[rag.top_k=2]"}
-    assert strategies["rag[rag.top_k=2]"]["variant"] == {"rag.top_k": "2"}
-    assert strategies["rag[rag.top_k=2]"]["strategy"] == "rag"
+    assert set(strategies) == {"prompt", "rag(rag.top_k=1)", "rag(rag.top_k=2)"}
+    assert strategies["rag(rag.top_k=2)"]["variant"] == {"rag.top_k": "2"}
+    assert strategies["rag(rag.top_k=2)"]["strategy"] == "rag"
     answers = [json.loads(x) for x in (outcome.run_dir / "answers.jsonl").read_text().splitlines()]
     cited = {
         a["unit"]: {len(a["citations"])} for a in answers if a["strategy"] == "rag"
     }  # the swept value is the value the strategy ran with
-    assert cited == {"rag[rag.top_k=1]-seed0": {1}, "rag[rag.top_k=2]-seed0": {2}}
+    assert cited == {"rag(rag.top_k=1)-seed0": {1}, "rag(rag.top_k=2)-seed0": {2}}
     assert {a.get("variant", {}).get("rag.top_k") for a in answers if a["strategy"] == "rag"} == {
         "1",
         "2",
@@ -66,7 +66,7 @@ def test_two_axes_expand_into_their_product_for_a_strategy_reading_both(tmp_path
     harness._setup()
     keys = [u.key for u in harness.units()]
     assert len(keys) == 2 * (4 + 2)  # seeds × (sft: r × top_k, rag: top_k)
-    assert "sft[sft.lora.r=4,rag.top_k=1]-seed1" in keys and "rag[rag.top_k=2]-seed0" in keys
+    assert "sft(sft.lora.r=4,rag.top_k=1)-seed1" in keys and "rag(rag.top_k=2)-seed0" in keys
 
 
 def test_learning_curve_covers_sft_and_full_ft_with_each_swept_epoch(tmp_path: Path) -> None:
@@ -77,13 +77,15 @@ def test_learning_curve_covers_sft_and_full_ft_with_each_swept_epoch(tmp_path: P
     )
     outcome = _run(config)
     curve = outcome.scores["learning_curve"]
-    assert set(curve) == {"sft[sft.epochs=1]", "sft[sft.epochs=2]", "full_ft"}
+    assert set(curve) == {"sft(sft.epochs=1)", "sft(sft.epochs=2)", "full_ft"}
     for name in curve:
         assert set(curve[name]) == {"2", "all"} and curve[name]["2"]["train_examples"] == 2
     titles = [t.title for t in learning_curve_tables(outcome.scores)]
-    assert titles == [f"{name} learning curve: score per kind by labeled examples" for name in curve]
+    assert titles == [
+        f"{name} learning curve: score per kind by labeled examples" for name in curve
+    ]
     run = outcome.run_dir / "strategies"
-    assert (run / "full_ft-seed0-n2").is_dir() and (run / "sft[sft.epochs=2]-seed0-n2").is_dir()
+    assert (run / "full_ft-seed0-n2").is_dir() and (run / "sft(sft.epochs=2)-seed0-n2").is_dir()
 
 
 @pytest.mark.parametrize(
@@ -118,4 +120,19 @@ def test_sweep_values_are_typed_where_they_are_applied() -> None:
 def test_unit_names_file_a_variant_apart_from_the_plain_strategy() -> None:
     plain, swept = Unit("sft", 0), Unit("sft", 0, "100", (("sft.epochs", "3"),))
     assert (plain.name, plain.key) == ("sft", "sft-seed0")
-    assert (swept.name, swept.key) == ("sft[sft.epochs=3]", "sft[sft.epochs=3]-seed0-n100")
+    assert (swept.name, swept.key) == ("sft(sft.epochs=3)", "sft(sft.epochs=3)-seed0-n100")
+
+
+def test_a_swept_variant_is_judged_as_its_strategy_and_counts_it_measured(tmp_path: Path) -> None:
+    from advisor.decision import recommend_from_run
+    from advisor.decision.approaches import base_strategy, label, rules_approach
+    from benchmarks.results import load_run_results
+
+    assert base_strategy("sft(sft.lora.r=8)") == "sft" and base_strategy("sft+rag") == "sft+rag"
+    assert rules_approach("full_ft+rag(full_ft.lr=1e-5)") == "full_ft"
+    assert label("sft(sft.lora.r=8)") == "Supervised fine-tuning (LoRA), sft.lora.r=8"
+    config = _config(tmp_path, ["prompt", "sft"], sweep=["sft.lora.r=2,4"])
+    recommendation = recommend_from_run(load_run_results(_run(config).run_dir))
+    names = [v.approach for v in recommendation.ranking]
+    assert {"sft(sft.lora.r=2)", "sft(sft.lora.r=4)"} <= set(names)
+    assert "sft" not in names  # measured through its variants, not listed as unmeasured

@@ -47,7 +47,7 @@ def compare(
         "--sweep",
         help="Run each value of a setting, e.g. --sweep sft.lora.r=8,16,32 (repeat the flag "
         "for more axes: their product runs). Only the strategies that read the setting "
-        "run again; results show them as sft[sft.lora.r=8] and so on.",
+        "run again; results show them as sft(sft.lora.r=8) and so on.",
     ),
     executor: str = typer.Option(
         "local",

@@ -155,16 +155,28 @@ MEASURABLE: frozenset[str] = frozenset(
 RULED_AS: dict[str, str] = {"full_ft+rag": "full_ft"}
 
 
+def base_strategy(name: str) -> str:
+    """A swept variant's strategy: `sft(sft.lora.r=8)` → `sft` (others unchanged)."""
+    return name.split("(", 1)[0] if name.endswith(")") else name
+
+
 def rules_approach(strategy: str) -> str:
-    """The approach whose rules judge a measured strategy (itself, for most)."""
+    """The approach whose rules judge a measured strategy (itself, for most; a
+    swept variant is judged as its strategy)."""
+    strategy = base_strategy(strategy)
     return RULED_AS.get(strategy, strategy)
 
 
 def label(approach: str) -> str:
-    """The human name of an approach (or the name itself for an unknown strategy)."""
+    """The human name of an approach (or the name itself for an unknown strategy;
+    a swept variant is its strategy's name and the variant's settings)."""
+    base = base_strategy(approach)
+    if base != approach and base in APPROACH_LABELS:
+        return f"{APPROACH_LABELS[base]}, {approach[len(base) + 1 : -1]}"
     return APPROACH_LABELS.get(approach, approach)
 
 
 def effort_rank(approach: str) -> int:
-    """Position in `EFFORT`; unknown strategies sort last."""
+    """Position in `EFFORT`; unknown strategies sort last, variants as their strategy."""
+    approach = base_strategy(approach)
     return EFFORT.index(approach) if approach in EFFORT else len(EFFORT)

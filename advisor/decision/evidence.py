@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from advisor.decision.approaches import MEASURABLE, effort_rank, rules_approach
+from advisor.decision.approaches import MEASURABLE, base_strategy, effort_rank, rules_approach
 from advisor.decision.recommendation import (
     NOT_ADVISED,
     RECOMMENDED,
@@ -237,7 +237,9 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
             replace(base, verdict=verdict, reasons=reasons, measured=measured, would_change=changes)
         )
 
-    unmeasured = [_unmeasured(v) for v in ranked.ranking if v.approach not in results.strategies]
+    # an approach is measured when it, or a swept variant of it, was run
+    measured_names = {*results.strategies, *map(base_strategy, results.strategies)}
+    unmeasured = [_unmeasured(v) for v in ranked.ranking if v.approach not in measured_names]
     ranking = _order(measured_verdicts, unmeasured, metric)
     notes = ranked.notes
     if chosen is None:
