@@ -180,6 +180,28 @@ def test_several_seeds_report_mean_and_std(tmp_path: Path) -> None:
     assert outcome.scores["strategies"]["fewshot"]["seeds"] == [0, 1]
 
 
+def test_scores_hold_a_paired_test_of_the_strategies_on_the_same_items(tmp_path: Path) -> None:
+    import csv
+
+    outcome = _harness(_config(tmp_path, ["prompt", "rag"], seeds=[0, 1])).run()
+    paired = outcome.scores["paired"]
+    assert paired["metric"] == "score" and len(paired["tests"]) == 1
+    test = load_run_results(outcome.run_dir).paired_test("rag", "prompt")
+    assert test is not None and test.test == "bootstrap" and test.n_seeds == 2
+    assert test.ci_low <= test.diff <= test.ci_high
+    # the difference is the mean over (seed, item) of the per-item differences in item_scores.csv
+    with (outcome.run_dir / "item_scores.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    score = {(r["strategy"], r["seed"], r["id"]): r["score"] for r in rows}
+    diffs = [
+        float(score[("rag", seed, item)]) - float(value)
+        for (name, seed, item), value in score.items()
+        if name == "prompt" and value and score[("rag", seed, item)]
+    ]
+    assert test.n_items * test.n_seeds == len(diffs)
+    assert test.diff == pytest.approx(sum(diffs) / len(diffs), abs=1e-4)
+
+
 def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
     tmp_path: Path,
 ) -> None:
