@@ -202,6 +202,34 @@ def test_scores_hold_a_paired_test_of_the_strategies_on_the_same_items(tmp_path:
     assert test.diff == pytest.approx(sum(diffs) / len(diffs), abs=1e-4)
 
 
+def test_a_classification_run_is_compared_by_mcnemar_and_recommended_from(tmp_path: Path) -> None:
+    from advisor.decision import recommend_from_run
+    from tiny import write_tiny_classification_task
+
+    task = write_tiny_classification_task(tmp_path / "intents")
+    config = merge(
+        RunConfig(),
+        {
+            "task": str(task),
+            "strategies": ["prompt", "supervised"],
+            "runs_dir": str(tmp_path / "runs"),
+            "generation": {"batch_size": 4},
+        },
+    )
+    outcome = _harness(config).run()
+    results = load_run_results(outcome.run_dir)
+    test = results.paired_test("supervised", "prompt")
+    assert test is not None and test.test == "mcnemar" and test.n_seeds == 1
+    rows = outcome.results
+    right = {r.unit.strategy: {row["id"]: row["score"] for row in r.rows} for r in rows}
+    only = sum(1 for i, v in right["supervised"].items() if v > right["prompt"][i])
+    assert test.a_only == only
+    rec = recommend_from_run(results)
+    reasons = " ".join(r for v in rec.ranking for r in v.reasons)
+    assert "McNemar's exact test over" in reasons
+    assert "McNemar" in rec.evidence.band_note
+
+
 def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
     tmp_path: Path,
 ) -> None:

@@ -29,6 +29,7 @@ whose score is within the noise band of the best.
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass, replace
 
 from advisor.config import DEFAULT_STRATEGIES
@@ -506,11 +507,13 @@ def _unmeasured(verdict: ApproachVerdict, results: RunResults) -> ApproachVerdic
     skipped = results.not_scored.get(name)
     if isinstance(skipped, dict) and skipped.get("reason"):
         why = f"it was {skipped.get('status', 'not scored')}: {skipped['reason']}"
-    elif name not in default_strategies(results.task_type):
+    elif not any(name in names for names in DEFAULT_STRATEGIES.values()):
         why = (
             f"the standard profile leaves {name} out of the default strategies to keep "
             "its time and memory targets"
         )
+    elif name not in default_strategies(results.task_type):
+        why = f"it is not among the default strategies for {results.task_type} tasks"
     else:
         why = "it was not among the strategies this run compared"
     reason = f"Not measured in this run: {why}. Measure it with `{command}`; {rated}"
@@ -531,11 +534,17 @@ def default_strategies(task_type: str) -> tuple[str, ...]:
 
 def measure_command(name: str, results: RunResults) -> str:
     """The `advisor compare` that measures `name` beside what this run compared."""
+    from benchmarks.manifest import read_config
+
     names = [*results.strategies, name]
-    task = results.task or "TASK"
+    config = read_config(results.path) or {}
+    task = str(config.get("task") or results.task or "TASK")  # a task folder's path, as run
     seeds = sorted({s for r in results.strategies.values() for s in r.seeds})
-    seed_flag = f" --seeds {','.join(map(str, seeds))}" if len(seeds) > 1 else ""
-    return f"advisor compare --task {task} -s {','.join(names)}{seed_flag}"
+    flags = f" --seeds {','.join(map(str, seeds))}" if len(seeds) > 1 else ""
+    profile = config.get("profile")
+    if isinstance(profile, str) and profile != "standard":
+        flags += f" --profile {profile}"
+    return f"advisor compare --task {shlex.quote(task)} -s {','.join(names)}{flags}"
 
 
 def _order(
