@@ -228,6 +228,9 @@ def test_a_classification_run_is_compared_by_mcnemar_and_recommended_from(tmp_pa
     reasons = " ".join(r for v in rec.ranking for r in v.reasons)
     assert "McNemar's exact test over" in reasons
     assert "McNemar" in rec.evidence.band_note
+    # how to measure what the run left out names the task as it was run: its folder
+    full = rec.verdict_of("full_ft").reasons[0]
+    assert f"`advisor compare --task {task} -s prompt,supervised,full_ft`" in full
 
 
 def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
