@@ -233,6 +233,10 @@ def test_a_consistent_paired_lead_beats_the_seed_band(tmp_path):
     assert rag.measured.band_basis == "a paired bootstrap over 124 items × 3 seeds"
     assert rag.measured.versus.diff == pytest.approx(-0.02)  # rag − sft+rag
     assert "against the next best, rag: a paired bootstrap" in rec.top.reasons[0]
+    # with rag ruled out (latency), the next best allowed is sft
+    slow = recommend_from_run(results, Scenario(max_latency_s=2.15, max_prompt_tokens=300))
+    assert slow.approach == "sft+rag"
+    assert "against the next best, sft: a paired bootstrap" in slow.top.reasons[0]
 
 
 def test_a_paired_test_that_finds_no_difference_keeps_the_cheaper_strategy(tmp_path):

@@ -372,7 +372,8 @@ def _status(
     if result.name == chosen.name:
         if result.name == top.name:
             which = "the best that meets the constraints" if excluded else "the best measured"
-            return "chosen", f"{_scores(result, metric)}, {which} ({_lead_phrase(top, results)})."
+            lead = _lead_phrase(top, results, excluded)
+            return "chosen", f"{_scores(result, metric)}, {which} ({lead})."
         gap = gap_to(top, result, results, metric)
         if gap.test is not None:
             inside = f"{gap.gap:.2f} apart, and {paired_sentence(gap, top.name, result.name)}"
@@ -400,13 +401,15 @@ def _status(
     )
 
 
-def _lead_phrase(top: StrategyResult, results: RunResults) -> str:
+def _lead_phrase(top: StrategyResult, results: RunResults, excluded: dict[str, str]) -> str:
     """The best's margin over the next best allowed, as the paired test sees it, else its band."""
     metric = results.primary_metric
     rivals = [
         r
         for r in results.strategies.values()
-        if r.name != top.name and results.paired_test(top.name, r.name) is not None
+        if r.name != top.name
+        and r.name not in excluded
+        and results.paired_test(top.name, r.name) is not None
     ]
     band, basis = noise_band(top, metric)
     if not rivals:
