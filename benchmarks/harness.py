@@ -771,7 +771,7 @@ def summarise(
             curve.setdefault(name, {})[size] = entry
         if name in curve and name in strategies and "all" not in curve[name]:
             curve[name]["all"] = strategies[name] | {"train_examples": len(task.train)}
-    return {
+    scores = {
         "schema": SCHEMA_VERSION,
         "task": task.name,
         "task_version": task.spec.version,
@@ -783,6 +783,31 @@ def summarise(
         "strategies": strategies,
         "not_scored": not_scored,
         "learning_curve": curve,
+    }
+    paired = _paired(main)
+    if paired is not None:
+        scores["paired"] = paired
+    return scores
+
+
+def _paired(main: list[UnitResult], metric: str = "score") -> dict[str, Any] | None:
+    """Every pair of scored strategies compared item by item (benchmarks/significance.py):
+    what the decision engine's noise band is made of."""
+    from benchmarks import significance
+
+    by_strategy: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    for unit in main:
+        if unit.scored:
+            by_strategy.setdefault(unit.unit.name, {})[unit.unit.seed] = unit.rows
+    if len(by_strategy) < 2:
+        return None
+    scores = {name: significance.item_scores(rows, metric) for name, rows in by_strategy.items()}
+    return {
+        "metric": metric,
+        "alpha": significance.ALPHA,
+        "bootstrap_resamples": significance.BOOTSTRAP_RESAMPLES,
+        "bootstrap_seed": significance.BOOTSTRAP_SEED,
+        "tests": [test.to_json() for test in significance.all_pairs(scores, metric)],
     }
 
 
@@ -873,7 +898,7 @@ def write_scores_csv(path: Path, scores: dict[str, Any]) -> None:
 
 def write_item_scores(path: Path, results: list[UnitResult]) -> None:
     rows = [
-        {"unit": r.unit.key, "strategy": r.unit.strategy, "seed": r.unit.seed, **row}
+        {"unit": r.unit.key, "strategy": r.unit.name, "seed": r.unit.seed, **row}
         for r in results
         for row in r.rows
     ]

@@ -19,11 +19,20 @@
                    "cost_per_1k_queries_usd": 0.01}
         }
       },
-      "learning_curve": {"sft": {"50": {"score": ..., "by_kind": {...}}, ...}}   # optional
+      "learning_curve": {"sft": {"50": {"score": ..., "by_kind": {...}}, ...}},  # optional
+      "paired": {                                                                # optional
+        "metric": "score", "alpha": 0.05, "bootstrap_resamples": 10000, "bootstrap_seed": 0,
+        "tests": [{"a": "rag", "b": "sft", "test": "bootstrap", "metric": "score",
+                   "diff": 0.26, "ci": [0.19, 0.33], "p": 0.0, "n_items": 124, "n_seeds": 3,
+                   "resamples": 10000}, ...]   # McNemar adds "discordant": [a only, b only]
+      }
     }
 
 `mean` and `std` are over seeds (std 0 with one seed); `n` is how many seeds.
-Metrics are higher-is-better except those in `LOWER_IS_BETTER`.
+Metrics are higher-is-better except those in `LOWER_IS_BETTER`. `paired` holds
+every pair of strategies compared item by item (benchmarks/significance.py);
+runs written before it existed lack it, and the decision engine then falls back
+to a band from the std over seeds.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from typing import Any
 
 from advisor.errors import AdvisorError
 from advisor.fileio import read_text
+from benchmarks.significance import PairedTest
 
 SCHEMA_VERSION = 1
 LOWER_IS_BETTER = frozenset(
@@ -87,9 +97,18 @@ class RunResults:
     learning_curve: dict[str, Any] = field(default_factory=dict)
     task_type: str = "generation"
     not_scored: dict[str, Any] = field(default_factory=dict)
+    paired: dict[tuple[str, str], PairedTest] = field(default_factory=dict)
 
     def best(self) -> StrategyResult:
         return max(self.strategies.values(), key=lambda r: r.score.mean)
+
+    def paired_test(self, a: str, b: str) -> PairedTest | None:
+        """`a` against `b` item by item (diff = a − b), or None where the run has no such test."""
+        if (a, b) in self.paired:
+            return self.paired[(a, b)]
+        if (b, a) in self.paired:
+            return self.paired[(b, a)].flipped()
+        return None
 
 
 def _stats(data: dict[str, Any]) -> dict[str, Stat]:
@@ -155,13 +174,36 @@ def load_run_results(path: str | Path) -> RunResults:
             raise _damaged(scores_path, where, f"not in the scores format ({exc!r})") from None
     if not strategies:
         raise AdvisorError("the run scored no strategies", file=scores_path, field="strategies")
+    primary = str(data.get("primary_metric", "score"))
+    paired = _paired_tests(_mapping(data, "paired", scores_path), primary, scores_path)
     return RunResults(
         path=scores_path.parent,
         run_id=str(data.get("run_id", scores_path.parent.name)),
         task=str(data.get("task", "")),
-        primary_metric=str(data.get("primary_metric", "score")),
+        primary_metric=primary,
         strategies=strategies,
         learning_curve=_mapping(data, "learning_curve", scores_path),
         task_type=str(data.get("task_type", "generation")),
         not_scored=_mapping(data, "not_scored", scores_path),
+        paired=paired,
     )
+
+
+def _paired_tests(
+    data: dict[str, Any], metric: str, path: Path
+) -> dict[tuple[str, str], PairedTest]:
+    """The run's paired tests on its primary metric, keyed by (a, b)."""
+    tests = data.get("tests", [])
+    if not isinstance(tests, list):
+        raise _damaged(path, "paired.tests", f"expected a list, got {type(tests).__name__}")
+    out = {}
+    for n, entry in enumerate(tests):
+        try:
+            if not isinstance(entry, dict):
+                raise TypeError("expected an object")
+            test = PairedTest.from_json(entry)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _damaged(path, f"paired.tests[{n}]", f"not a paired test ({exc!r})") from None
+        if test.metric == metric:
+            out[(test.a, test.b)] = test
+    return out

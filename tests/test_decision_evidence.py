@@ -179,3 +179,177 @@ def test_what_would_change_is_stated_in_measurements():
     assert rec.verdict_of("sft").would_change == (
         "needs 0.25 more score to come within the noise band of sft+rag",
     )
+
+
+# ---------------------------------------------------------------- paired tests
+
+
+def _paired(*tests):
+    """A `paired` section as the harness writes it: (a, b, diff, low, high, p) bootstrap entries."""
+
+    def edit(data):
+        data["paired"] = {
+            "metric": "score",
+            "alpha": 0.05,
+            "bootstrap_resamples": 10000,
+            "bootstrap_seed": 0,
+            "tests": [
+                {
+                    "a": a,
+                    "b": b,
+                    "test": "bootstrap",
+                    "metric": "score",
+                    "diff": diff,
+                    "ci": [low, high],
+                    "p": p,
+                    "n_items": 124,
+                    "n_seeds": 3,
+                    "resamples": 10000,
+                }
+                for a, b, diff, low, high, p in tests
+            ],
+        }
+
+    return edit
+
+
+# sft+rag beats rag on almost every item by a little: a real lead the seed stds hide
+CONSISTENT_LEAD = _paired(
+    ("sft+rag", "rag", 0.02, 0.01, 0.03, 0.002), ("sft+rag", "sft", 0.28, 0.22, 0.34, 0.0)
+)
+
+
+def test_a_consistent_paired_lead_beats_the_seed_band(tmp_path):
+    # by the seed stds rag (0.71) is within 0.03 of sft+rag (0.73); item by item it is behind
+    results = load_run_results(_edited_run(tmp_path, RUN, CONSISTENT_LEAD))
+    rec = recommend_from_run(results)
+    assert rec.approach == "sft+rag"
+    rag = rec.verdict_of("rag")
+    assert rag.verdict == NOT_ADVISED and rag.measured.status == "below band"
+    assert (
+        "a paired bootstrap over 124 items × 3 seeds finds sft+rag ahead "
+        "(sft+rag − rag +0.02, 95% CI +0.01 to +0.03, p = 0.002)" in rag.reasons[0]
+    )
+    assert rag.measured.band_basis == "a paired bootstrap over 124 items × 3 seeds"
+    assert rag.measured.versus.diff == pytest.approx(-0.02)  # rag − sft+rag
+    assert "against the next best, rag: a paired bootstrap" in rec.top.reasons[0]
+    # with rag ruled out (latency), the next best allowed is sft
+    slow = recommend_from_run(results, Scenario(max_latency_s=2.15, max_prompt_tokens=300))
+    assert slow.approach == "sft+rag"
+    assert "against the next best, sft: a paired bootstrap" in slow.top.reasons[0]
+
+
+def test_a_paired_test_that_finds_no_difference_keeps_the_cheaper_strategy(tmp_path):
+    def wide_gap_but_noisy(data):
+        data["strategies"]["sft+rag"]["overall"]["score"]["mean"] = 0.80  # 0.09 ahead of rag
+        _paired(("sft+rag", "rag", 0.09, -0.01, 0.19, 0.08))(data)
+
+    results = load_run_results(_edited_run(tmp_path, RUN, wide_gap_but_noisy))
+    rec = recommend_from_run(results)
+    # the seed band (0.03) alone would hand it to sft+rag; the paired test finds no difference
+    assert rec.approach == "rag" and rec.verdict_of("sft+rag").verdict == VIABLE
+    why = rec.top.reasons[0]
+    assert "0.09 apart, and a paired bootstrap over 124 items × 3 seeds finds no difference" in why
+    assert "(sft+rag − rag +0.09, 95% CI -0.01 to +0.19, p = 0.080)" in why
+    assert rec.top.would_change[0] == (
+        "sft+rag would be chosen if the paired test found its lead real: +0.09 now "
+        "(95% CI -0.01 to +0.19); a lead above about 0.10 (the interval's half-width) on "
+        "these 124 items, or the same lead on more items or seeds"
+    )
+
+
+def test_what_would_change_a_strategy_behind_uses_the_paired_interval(tmp_path):
+    rec = recommend_from_run(load_run_results(_edited_run(tmp_path, RUN, CONSISTENT_LEAD)))
+    # 0.28 behind with a half-width of 0.06: about 0.22 more brings the interval to zero
+    assert rec.verdict_of("sft").would_change == (
+        "needs about 0.22 more score for the paired test to find no difference from sft+rag "
+        "(behind by 0.28 now, 95% CI 0.22 to 0.34)",
+    )
+
+
+def test_pairs_the_run_lacks_fall_back_to_the_seed_band(tmp_path):
+    rec = recommend_from_run(load_run_results(_edited_run(tmp_path, RUN, CONSISTENT_LEAD)))
+    fewshot = rec.verdict_of("fewshot")
+    assert fewshot.measured.versus is None and fewshot.measured.band_basis == "std over 3 seeds"
+    assert "outside the noise band (0.01)" in fewshot.reasons[0]
+
+
+def test_a_run_without_paired_tests_says_so():
+    rec = recommend_from_run(load_run_results(RUN))
+    assert rec.evidence.band_note.endswith("(this run has no paired tests).")
+    assert all(v.measured is None or v.measured.versus is None for v in rec.ranking)
+
+
+def test_mcnemar_entries_are_read_and_named(tmp_path):
+    def mcnemar(data):
+        data["paired"] = {
+            "tests": [
+                {
+                    "a": "sft+rag",
+                    "b": "rag",
+                    "test": "mcnemar",
+                    "diff": 0.02,
+                    "ci": [-0.02, 0.06],
+                    "p": 0.45,
+                    "n_items": 124,
+                    "n_seeds": 1,
+                    "discordant": [7, 4],
+                }
+            ]
+        }
+
+    rec = recommend_from_run(load_run_results(_edited_run(tmp_path, SINGLE, mcnemar)))
+    assert rec.approach == "rag"
+    assert (
+        "McNemar's exact test over 124 items (7 vs 4 items only one of the two got right) "
+        "finds no difference" in rec.top.reasons[0]
+    )
+    assert "McNemar's exact test (0/1 scores)" in rec.evidence.band_note
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        ("not a list", "paired.tests"),
+        (["nope"], "paired.tests[0]"),
+        ([{"a": "rag", "b": "sft", "test": "t-test"}], "paired.tests[0]"),
+    ],
+)
+def test_a_damaged_paired_section_is_named(tmp_path, entry, field):
+    from advisor.errors import AdvisorError
+
+    def damage(data):
+        data["paired"] = {"tests": entry}
+
+    with pytest.raises(AdvisorError) as caught:
+        load_run_results(_edited_run(tmp_path, RUN, damage))
+    assert caught.value.field == field and str(caught.value.file).endswith("scores.json")
+
+
+# ---------------------------------------------------------------- what the run did not measure
+
+
+def test_an_unmeasured_full_fine_tune_says_how_to_measure_it():
+    from advisor.decision.report import why_cell
+
+    rec = recommend_from_run(load_run_results(RUN))
+    full = rec.verdict_of("full_ft")
+    command = (
+        "advisor compare --task banking -s prompt,fewshot,rag,sft,sft+rag,cpt,scratch,full_ft "
+        "--seeds 0,1,2"
+    )
+    assert full.reasons[0].startswith(
+        "Not measured in this run: the standard profile leaves full_ft out of the default "
+        f"strategies to keep its time and memory targets. Measure it with `{command}`"
+    )
+    assert full.would_change[0] == f"measured: `{command}`, then recommend from that run"
+    assert why_cell(full).startswith(
+        "not measured: not in the standard profile; `-s …,full_ft` measures it"
+    )
+    # the classifiers serve classification tasks only: no command for them on banking
+    supervised = rec.verdict_of("supervised")
+    assert supervised.reasons[0].startswith(
+        "Not measured: the harness runs supervised on classification tasks, and this one is "
+        "generation"
+    )
+    assert why_cell(supervised).startswith("not measured") and "-s" not in why_cell(supervised)

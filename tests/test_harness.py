@@ -180,6 +180,59 @@ def test_several_seeds_report_mean_and_std(tmp_path: Path) -> None:
     assert outcome.scores["strategies"]["fewshot"]["seeds"] == [0, 1]
 
 
+def test_scores_hold_a_paired_test_of_the_strategies_on_the_same_items(tmp_path: Path) -> None:
+    import csv
+
+    outcome = _harness(_config(tmp_path, ["prompt", "rag"], seeds=[0, 1])).run()
+    paired = outcome.scores["paired"]
+    assert paired["metric"] == "score" and len(paired["tests"]) == 1
+    test = load_run_results(outcome.run_dir).paired_test("rag", "prompt")
+    assert test is not None and test.test == "bootstrap" and test.n_seeds == 2
+    assert test.ci_low <= test.diff <= test.ci_high
+    # the difference is the mean over (seed, item) of the per-item differences in item_scores.csv
+    with (outcome.run_dir / "item_scores.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    score = {(r["strategy"], r["seed"], r["id"]): r["score"] for r in rows}
+    diffs = [
+        float(score[("rag", seed, item)]) - float(value)
+        for (name, seed, item), value in score.items()
+        if name == "prompt" and value and score[("rag", seed, item)]
+    ]
+    assert test.n_items * test.n_seeds == len(diffs)
+    assert test.diff == pytest.approx(sum(diffs) / len(diffs), abs=1e-4)
+
+
+def test_a_classification_run_is_compared_by_mcnemar_and_recommended_from(tmp_path: Path) -> None:
+    from advisor.decision import recommend_from_run
+    from tiny import write_tiny_classification_task
+
+    task = write_tiny_classification_task(tmp_path / "intents")
+    config = merge(
+        RunConfig(),
+        {
+            "task": str(task),
+            "strategies": ["prompt", "supervised"],
+            "runs_dir": str(tmp_path / "runs"),
+            "generation": {"batch_size": 4},
+        },
+    )
+    outcome = _harness(config).run()
+    results = load_run_results(outcome.run_dir)
+    test = results.paired_test("supervised", "prompt")
+    assert test is not None and test.test == "mcnemar" and test.n_seeds == 1
+    rows = outcome.results
+    right = {r.unit.strategy: {row["id"]: row["score"] for row in r.rows} for r in rows}
+    only = sum(1 for i, v in right["supervised"].items() if v > right["prompt"][i])
+    assert test.a_only == only
+    rec = recommend_from_run(results)
+    reasons = " ".join(r for v in rec.ranking for r in v.reasons)
+    assert "McNemar's exact test over" in reasons
+    assert "McNemar" in rec.evidence.band_note
+    # how to measure what the run left out names the task as it was run: its folder
+    full = rec.verdict_of("full_ft").reasons[0]
+    assert f"`advisor compare --task {task} -s prompt,supervised,full_ft`" in full
+
+
 def test_train_sizes_retrain_sft_on_subsets_and_report_the_curve_against_rag(
     tmp_path: Path,
 ) -> None:

@@ -3,12 +3,18 @@
 Among the strategies that meet the scenario's constraints, pick the cheapest
 whose score is within the noise band of the best.
 
-- **Noise band.** A strategy's noise is the std of its score over seeds when the
-  run has more than one seed; with one seed it is the binomial standard error
-  sqrt(p(1-p)/n_items) of its mean p over the test items (an upper bound for a
-  [0, 1] score averaged over items); with neither, `DEFAULT_BAND` (0.03). Never
-  below `MIN_BAND`. A strategy is within the band of the best when the gap
-  between them is at most the larger of the two noises.
+- **Noise band.** Strategies answer the same test items, so a strategy is
+  compared with the best item by item: it is within the noise band when the
+  run's paired test (scores.json `paired`, benchmarks/significance.py: McNemar's
+  exact test for 0/1 scores on one seed, else a paired bootstrap over items and
+  seeds) does not find the best ahead at the 5% level. Runs written before
+  the paired tests existed fall back to a band per strategy: the std of its
+  score over seeds when the run has more than one seed; with one seed the
+  binomial standard error sqrt(p(1-p)/n_items) of its mean p over the test
+  items (an upper bound for a [0, 1] score averaged over items); with neither,
+  `DEFAULT_BAND` (0.03). Never below `MIN_BAND`. A strategy is then within the
+  band of the best when the gap between them is at most the larger of the two
+  noises. Every sentence names the basis it used.
 - **Cheapest.** By default: least effort to build and keep running (prompt <
   few-shot < RAG < SFT < RAG+SFT < continued pre-training < full fine-tuning <
   scratch; see
@@ -23,8 +29,10 @@ whose score is within the noise band of the best.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+import shlex
+from dataclasses import dataclass, replace
 
+from advisor.config import DEFAULT_STRATEGIES
 from advisor.decision.approaches import MEASURABLE, base_strategy, effort_rank, rules_approach
 from advisor.decision.recommendation import (
     NOT_ADVISED,
@@ -37,6 +45,7 @@ from advisor.decision.recommendation import (
 )
 from advisor.decision.scenario import Scenario
 from benchmarks.results import RunResults, Stat, StrategyResult
+from benchmarks.significance import PairedTest
 
 DEFAULT_BAND = 0.03
 MIN_BAND = 0.01
@@ -65,6 +74,64 @@ def noise_band(result: StrategyResult, metric: str = "score") -> tuple[float, st
             math.sqrt(p * (1 - p) / result.n_items), MIN_BAND
         ), f"binomial s.e. over {result.n_items} items"
     return DEFAULT_BAND, "default band"
+
+
+@dataclass(frozen=True)
+class Gap:
+    """How far one strategy is behind the best allowed one, and whether that is noise."""
+
+    gap: float  # difference of the means, best − this
+    within: bool  # inside the noise band: no difference shown
+    band: float  # the paired CI's half-width, or the larger of the two seed/item bands
+    basis: str  # how `within` was decided, in words
+    test: PairedTest | None = None  # best against this (diff = best − this), when the run has it
+
+
+def gap_to(top: StrategyResult, result: StrategyResult, results: RunResults, metric: str) -> Gap:
+    """`result` against the best: by the run's paired test when it has one, else the band."""
+    gap = metric_stat(top, metric).mean - metric_stat(result, metric).mean
+    test = None
+    if metric == results.primary_metric and top.name != result.name:
+        test = results.paired_test(top.name, result.name)
+    if test is not None:
+        ahead = test.significant and test.diff > 0
+        return Gap(gap, not ahead, test.half_width, test.describe(), test)
+    (top_band, top_basis), (own_band, own_basis) = (
+        noise_band(top, metric),
+        noise_band(result, metric),
+    )
+    band, basis = (own_band, own_basis) if own_band >= top_band else (top_band, top_basis)
+    return Gap(gap, gap <= band + 1e-9, band, basis)
+
+
+def paired_sentence(gap: Gap, top: str, other: str) -> str:
+    """ "a paired bootstrap over 124 items × 3 seeds finds no difference (sft+rag − rag +0.02,
+    95% CI −0.01 to +0.05, p = 0.210)" """
+    assert gap.test is not None
+    found = "finds no difference" if gap.within else f"finds {top} ahead"
+    return f"{gap.test.describe()} {found} ({top} − {other} {gap.test.numbers()})"
+
+
+def band_note(results: RunResults) -> str:
+    """What the noise band of this run is made of (the tables' footnote)."""
+    if results.paired:
+        tests = {t.test for t in results.paired.values()}
+        how = " and ".join(
+            name
+            for key, name in (
+                ("mcnemar", "McNemar's exact test (0/1 scores)"),
+                ("bootstrap", "a paired bootstrap over items and seeds"),
+            )
+            if key in tests
+        )
+        return (
+            f"Noise band: each strategy against the best on the same items, by {how}; "
+            "within it when the best is not ahead at the 5% level."
+        )
+    return (
+        "Noise band: std over seeds, else the binomial standard error over items "
+        "(this run has no paired tests)."
+    )
 
 
 def cost_key(result: StrategyResult, scenario: Scenario) -> tuple[float, ...]:
@@ -191,12 +258,12 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
     }
     allowed = [r for r in strategies if r.name not in excluded]
     best = max(strategies, key=lambda r: metric_stat(r, metric).mean)
-    chosen, top, in_band = _choose(allowed, scenario, metric)
+    chosen, top, in_band = _choose(allowed, scenario, metric, results)
     kinds = focus_kinds(scenario, results)
 
     measured_verdicts = []
     for result in strategies:
-        status, sentence = _status(result, chosen, top, in_band, excluded, metric)
+        status, sentence = _status(result, chosen, top, in_band, excluded, metric, results)
         others = [o for o in strategies if o.name != result.name]
         extra = _kind_phrase(result, others, kinds, metric)
         overruled = ""
@@ -209,6 +276,11 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         parts = (sentence, overruled, extra and f"{extra}.", cost_text and f"Cost: {cost_text}.")
         reasons = tuple(p for p in parts if p)
         band, basis = noise_band(result, metric)
+        versus = None
+        if top is not None and top.name != result.name:
+            gap = gap_to(top, result, results, metric)
+            if gap.test is not None:
+                band, basis, versus = gap.band, gap.basis, gap.test.flipped()
         stat = metric_stat(result, metric)
         measured = Measured(
             mean=stat.mean,
@@ -221,6 +293,8 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
             cost=dict(result.cost),
             status=status,
             note=excluded.get(result.name, ""),
+            versus=versus,
+            versus_name=top.name if top is not None else "",
         )
         verdict = (
             RECOMMENDED
@@ -231,7 +305,7 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         )
         base = verdicts.get(result.name) or ApproachVerdict(result.name, 0.0, NOT_ADVISED)
         changes = _evidence_changes(
-            result, status, chosen, top, allowed, scenario, metric, excluded
+            result, status, chosen, top, allowed, scenario, metric, excluded, results
         )
         measured_verdicts.append(
             replace(base, verdict=verdict, reasons=reasons, measured=measured, would_change=changes)
@@ -239,7 +313,9 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
 
     # an approach is measured when it, or a swept variant of it, was run
     measured_names = {*results.strategies, *map(base_strategy, results.strategies)}
-    unmeasured = [_unmeasured(v) for v in ranked.ranking if v.approach not in measured_names]
+    unmeasured = [
+        _unmeasured(v, results) for v in ranked.ranking if v.approach not in measured_names
+    ]
     ranking = _order(measured_verdicts, unmeasured, metric)
     notes = ranked.notes
     if chosen is None:
@@ -255,24 +331,19 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         chosen=chosen.name if chosen else None,
         best=best.name,
         results=results,
+        band_note=band_note(results),
     )
     return replace(ranked, ranking=ranking, evidence=summary, notes=notes, source="run")
 
 
 def _choose(
-    allowed: list[StrategyResult], scenario: Scenario, metric: str
+    allowed: list[StrategyResult], scenario: Scenario, metric: str, results: RunResults
 ) -> tuple[StrategyResult | None, StrategyResult | None, set[str]]:
     """(chosen, best allowed, names within the best's noise band)."""
     if not allowed:
         return None, None, set()
     top = max(allowed, key=lambda r: metric_stat(r, metric).mean)
-    top_mean = metric_stat(top, metric).mean
-    in_band = {
-        r.name
-        for r in allowed
-        if top_mean - metric_stat(r, metric).mean
-        <= max(noise_band(top, metric)[0], noise_band(r, metric)[0]) + 1e-9
-    }
+    in_band = {r.name for r in allowed if gap_to(top, r, results, metric).within}
     chosen = min((r for r in allowed if r.name in in_band), key=lambda r: cost_key(r, scenario))
     return chosen, top, in_band
 
@@ -290,6 +361,7 @@ def _status(
     in_band: set[str],
     excluded: dict[str, str],
     metric: str,
+    results: RunResults,
 ) -> tuple[str, str]:
     """(status, the sentence that explains it) for one measured strategy."""
     stat = metric_stat(result, metric)
@@ -302,12 +374,16 @@ def _status(
     if result.name == chosen.name:
         if result.name == top.name:
             which = "the best that meets the constraints" if excluded else "the best measured"
-            return "chosen", f"{_scores(result, metric)}, {which} (noise band {band:.2f}, {basis})."
-        gap = top_stat.mean - stat.mean
-        band = max(band, noise_band(top, metric)[0])
+            lead = _lead_phrase(top, results, excluded)
+            return "chosen", f"{_scores(result, metric)}, {which} ({lead})."
+        gap = gap_to(top, result, results, metric)
+        if gap.test is not None:
+            inside = f"{gap.gap:.2f} apart, and {paired_sentence(gap, top.name, result.name)}"
+        else:
+            inside = f"{gap.gap:.2f} apart, inside the noise band ({gap.band:.2f}, {basis})"
         return "chosen", (
-            f"{_scores(result, metric)} vs {_fmt(top_stat)} for {top.name}: {gap:.2f} apart, inside the noise "
-            f"band ({band:.2f}, {basis}), so the cheaper one wins ({_cost_compare(result, top)})."
+            f"{_scores(result, metric)} vs {_fmt(top_stat)} for {top.name}: {inside}, "
+            f"so the cheaper one wins ({_cost_compare(result, top)})."
         )
     if result.name in in_band:
         best = " (the best)" if result.name == top.name else ""
@@ -315,9 +391,35 @@ def _status(
             f"{_scores(result, metric)}{best}; {chosen.name} is within the noise band and costs less "
             f"({_cost_compare(chosen, result)})."
         )
-    gap = metric_stat(chosen, metric).mean - stat.mean
+    below = metric_stat(chosen, metric).mean - stat.mean
+    gap = gap_to(top, result, results, metric)
+    if gap.test is not None:
+        return "below band", (
+            f"{_scores(result, metric)}, {below:.2f} below {chosen.name}: "
+            f"{paired_sentence(gap, top.name, result.name)}."
+        )
     return "below band", (
-        f"{_scores(result, metric)}, {gap:.2f} below {chosen.name}: outside the noise band ({band:.2f})."
+        f"{_scores(result, metric)}, {below:.2f} below {chosen.name}: outside the noise band ({band:.2f})."
+    )
+
+
+def _lead_phrase(top: StrategyResult, results: RunResults, excluded: dict[str, str]) -> str:
+    """The best's margin over the next best allowed, as the paired test sees it, else its band."""
+    metric = results.primary_metric
+    rivals = [
+        r
+        for r in results.strategies.values()
+        if r.name != top.name
+        and r.name not in excluded
+        and results.paired_test(top.name, r.name) is not None
+    ]
+    band, basis = noise_band(top, metric)
+    if not rivals:
+        return f"noise band {band:.2f}, {basis}"
+    runner_up = max(rivals, key=lambda r: metric_stat(r, metric).mean)
+    gap = gap_to(top, runner_up, results, metric)
+    return (
+        f"against the next best, {runner_up.name}: {paired_sentence(gap, top.name, runner_up.name)}"
     )
 
 
@@ -330,6 +432,7 @@ def _evidence_changes(
     scenario: Scenario,
     metric: str,
     excluded: dict[str, str],
+    results: RunResults,
 ) -> tuple[str, ...]:
     """What would change a measured strategy's verdict, in terms of the measurements."""
     if status == "excluded":
@@ -339,21 +442,38 @@ def _evidence_changes(
     if status == "chosen":
         changes = []
         if top.name != result.name:
-            gap = metric_stat(top, metric).mean - metric_stat(result, metric).mean
-            band = max(noise_band(top, metric)[0], noise_band(result, metric)[0])
-            changes.append(
-                f"{top.name} would be chosen if its lead ({gap:.2f}) grew beyond the noise band "
-                f"({band:.2f}), e.g. with more seeds or test items"
-            )
+            gap = gap_to(top, result, results, metric)
+            if gap.test is not None:
+                changes.append(
+                    f"{top.name} would be chosen if the paired test found its lead real: "
+                    f"{gap.test.diff:+.2f} now (95% CI {gap.test.ci_low:+.2f} to "
+                    f"{gap.test.ci_high:+.2f}); a lead above about {gap.band:.2f} (the interval's "
+                    f"half-width) on these {gap.test.n_items} items, or the same lead on more "
+                    "items or seeds"
+                )
+            else:
+                changes.append(
+                    f"{top.name} would be chosen if its lead ({gap.gap:.2f}) grew beyond the noise "
+                    f"band ({gap.band:.2f}), e.g. with more seeds or test items"
+                )
         rest = [r for r in allowed if r.name != result.name]
-        runner_up = _choose(rest, scenario, metric)[0]
+        runner_up = _choose(rest, scenario, metric, results)[0]
         if runner_up is not None:
             changes.append(f"{runner_up.name} would be chosen if {result.name} were ruled out")
         return tuple(changes)
     if status == "within band":
         return (f"chosen if it cost less than {chosen.name}, or if {chosen.name} were ruled out",)
-    band = max(noise_band(top, metric)[0], noise_band(result, metric)[0])
-    need = metric_stat(top, metric).mean - band - metric_stat(result, metric).mean
+    gap = gap_to(top, result, results, metric)
+    if gap.test is not None:
+        # the interval is about as wide wherever it sits: it reaches 0 once the lead shrinks
+        # below its half-width
+        need = max(gap.test.diff - gap.band, 0.01)
+        return (
+            f"needs about {need:.2f} more {metric} for the paired test to find no difference "
+            f"from {top.name} (behind by {gap.test.diff:.2f} now, 95% CI "
+            f"{gap.test.ci_low:.2f} to {gap.test.ci_high:.2f})",
+        )
+    need = gap.gap - gap.band
     return (f"needs {need:.2f} more {metric} to come within the noise band of {top.name}",)
 
 
@@ -372,14 +492,64 @@ def _cost_compare(cheaper: StrategyResult, other: StrategyResult) -> str:
     return "; ".join(parts) or "by the cost order"
 
 
-def _unmeasured(verdict: ApproachVerdict) -> ApproachVerdict:
-    note = "Not measured in this run" + (
-        "" if verdict.approach in MEASURABLE else " (the harness does not run it)"
-    )
+def _unmeasured(verdict: ApproachVerdict, results: RunResults) -> ApproachVerdict:
+    """An approach the run did not measure: its rules verdict (capped at viable), and how
+    to measure it where the harness can."""
+    name = verdict.approach
     capped = VIABLE if verdict.verdict == RECOMMENDED else verdict.verdict
-    return replace(
-        verdict, verdict=capped, reasons=(f"{note}; the rules rate it {verdict.verdict}.",)
-    )
+    rated = f"the rules rate it {verdict.verdict}."
+    if name not in MEASURABLE:
+        reason = f"Not measured in this run (the harness does not run it); {rated}"
+        return replace(verdict, verdict=capped, reasons=(reason,))
+    serves = _task_types(name)
+    if results.task_type not in serves:
+        reason = (
+            f"Not measured: the harness runs {name} on {' and '.join(serves)} tasks, and this "
+            f"one is {results.task_type}; {rated}"
+        )
+        return replace(verdict, verdict=capped, reasons=(reason,))
+    command = measure_command(name, results)
+    skipped = results.not_scored.get(name)
+    if isinstance(skipped, dict) and skipped.get("reason"):
+        why = f"it was {skipped.get('status', 'not scored')}: {skipped['reason']}"
+    elif not any(name in names for names in DEFAULT_STRATEGIES.values()):
+        why = (
+            f"the standard profile leaves {name} out of the default strategies to keep "
+            "its time and memory targets"
+        )
+    elif name not in default_strategies(results.task_type):
+        why = f"it is not among the default strategies for {results.task_type} tasks"
+    else:
+        why = "it was not among the strategies this run compared"
+    reason = f"Not measured in this run: {why}. Measure it with `{command}`; {rated}"
+    changes = (f"measured: `{command}`, then recommend from that run", *verdict.would_change)
+    return replace(verdict, verdict=capped, reasons=(reason,), would_change=changes)
+
+
+def _task_types(name: str) -> tuple[str, ...]:
+    """The task types a registered strategy serves (its declared `Needs`)."""
+    from strategies.registry import strategy_needs
+
+    return tuple(strategy_needs(name).task_types)
+
+
+def default_strategies(task_type: str) -> tuple[str, ...]:
+    return DEFAULT_STRATEGIES.get(task_type, DEFAULT_STRATEGIES["generation"])
+
+
+def measure_command(name: str, results: RunResults) -> str:
+    """The `advisor compare` that measures `name` beside what this run compared."""
+    from benchmarks.manifest import read_config
+
+    names = [*results.strategies, name]
+    config = read_config(results.path) or {}
+    task = str(config.get("task") or results.task or "TASK")  # a task folder's path, as run
+    seeds = sorted({s for r in results.strategies.values() for s in r.seeds})
+    flags = f" --seeds {','.join(map(str, seeds))}" if len(seeds) > 1 else ""
+    profile = config.get("profile")
+    if isinstance(profile, str) and profile != "standard":
+        flags += f" --profile {profile}"
+    return f"advisor compare --task {shlex.quote(task)} -s {','.join(names)}{flags}"
 
 
 def _order(

@@ -14,6 +14,7 @@ from advisor.decision.scenario import Scenario
 
 if TYPE_CHECKING:
     from benchmarks.results import RunResults
+    from benchmarks.significance import PairedTest
 
 RECOMMENDED = "recommended"
 VIABLE = "viable"
@@ -49,6 +50,8 @@ class Measured:
     cost: dict[str, float]
     status: str  # chosen | within band | below band | excluded
     note: str = ""
+    versus: PairedTest | None = None  # this strategy against the best, item by item
+    versus_name: str = ""  # the best allowed strategy (what `versus` compares with)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ class EvidenceSummary:
     chosen: str | None
     best: str
     results: RunResults = field(repr=False)
+    band_note: str = "Noise band: std over seeds, else the binomial standard error over items."
 
 
 @dataclass(frozen=True)

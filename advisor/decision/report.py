@@ -24,6 +24,7 @@ from advisor.decision.recommendation import (
     RECOMMENDED,
     VIABLE,
     ApproachVerdict,
+    Measured,
     Recommendation,
 )
 from advisor.decision.scenario import SCENARIO_SPACE, describe, format_value
@@ -49,7 +50,6 @@ SHORT_LABELS = {
     "distill": "Distillation",
     "preference": "Preference tuning",
 }
-BAND_NOTE = "Noise band: std over seeds, else the binomial standard error over items."
 
 
 # ---------------------------------------------------------------- shared content
@@ -108,11 +108,20 @@ def why_cell(verdict: ApproachVerdict) -> str:
     if verdict.measured is not None:
         parts.append(STATUS_WORDS.get(verdict.measured.status, verdict.measured.status))
     elif verdict.reasons:
-        parts.append("not measured")
+        parts.append(_not_measured(verdict))
     parts += [f"✗ {r.id}" for r in verdict.rules if isinstance(r.effect, str)]
     parts += [f"+ {r.id}" for r in verdict.for_[:3]]
     parts += [f"− {r.id}" for r in verdict.against if not isinstance(r.effect, str)][:3]
     return "; ".join(parts) or "effort prior only"
+
+
+def _not_measured(verdict: ApproachVerdict) -> str:
+    """ "not measured: `-s …,full_ft` measures it" where the harness can, from the reason."""
+    reason = verdict.reasons[0]
+    if "`advisor compare" not in reason:
+        return "not measured"
+    why = "not in the standard profile; " if "standard profile" in reason else ""
+    return f"not measured: {why}`-s …,{verdict.approach}` measures it"
 
 
 def _measured_cell(verdict: ApproachVerdict) -> str:
@@ -127,10 +136,11 @@ def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     assert rec.evidence is not None
     results = rec.evidence.results
     kinds = [k for k in KIND_COLUMNS if any(k in r.by_kind for r in results.strategies.values())]
+    paired = bool(results.paired)
     header = [
         "strategy",
         rec.evidence.metric,
-        "noise band",
+        "vs best (95% CI)" if paired else "noise band",
         *[k.replace("_", "-") for k in kinds],
         "train s",
         "latency s",
@@ -148,7 +158,7 @@ def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
             [
                 verdict.approach,
                 _measured_cell(verdict),
-                f"{m.band:.2f}",
+                _versus_cell(verdict.approach, m) if paired else f"{m.band:.2f}",
                 *[f"{m.by_kind[k]:.2f}" if k in m.by_kind else "—" for k in kinds],
                 _num(cost.get("train_time_s"), "{:.0f}"),
                 _num(cost.get("latency_s"), "{:.2f}"),
@@ -158,6 +168,14 @@ def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
             ]
         )
     return header, rows
+
+
+def _versus_cell(name: str, m: Measured) -> str:
+    """This strategy minus the best allowed, item by item: "−0.02 (−0.05 to +0.01)"."""
+    if m.versus is None:
+        return "best" if name == m.versus_name else "—"
+    v = m.versus
+    return f"{v.diff:+.2f} ({v.ci_low:+.2f} to {v.ci_high:+.2f})"
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -215,7 +233,7 @@ def _terminal_sections(rec: Recommendation, choice: OptionChoice | None, show_ru
             _table("What would change the verdict", ("approach", "change"), change_rows(rec))
         )
     if rec.evidence is not None:
-        note = Text(f"{rec.evidence.cost_basis}. {BAND_NOTE}", style="dim")
+        note = Text(f"{rec.evidence.cost_basis}. {rec.evidence.band_note}", style="dim")
         sections.append(Group(_evidence_table(rec), note))
     if choice is not None:
         options = _table(
@@ -382,7 +400,7 @@ def to_markdown(
             "",
             _md_table(header, rows),
             "",
-            f"{rec.evidence.cost_basis}. {BAND_NOTE}",
+            f"{rec.evidence.cost_basis}. {rec.evidence.band_note}",
             "",
         ]
         if plots_dir is not None:
@@ -556,7 +574,7 @@ def _html_evidence(rec: Recommendation) -> list[str]:
             numeric=numeric,
             table_class="measured",
         ),
-        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {BAND_NOTE}</p>',
+        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {_esc(rec.evidence.band_note)}</p>',
     ]
     for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
         parts.append(f'<figure aria-label="{_esc(name)}">{svg}</figure>')
