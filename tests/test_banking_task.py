@@ -8,6 +8,7 @@ ask what changed, and no test question leaks from train.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -272,3 +273,135 @@ def test_the_cli_exits_1_with_the_table_error_and_writes_nothing(tmp_path, capsy
     assert generator.main(["--facts", str(path), "--out", str(out)]) == 1
     assert "appears twice" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- banking-large: the seed's scale
+
+
+@pytest.fixture(scope="module")
+def large_task():
+    return load_task("banking-large")  # the loader's checks, leakage included
+
+
+@pytest.fixture(scope="module")
+def large_table():
+    return generator.load_large_table()
+
+
+def test_the_large_set_regenerates_byte_for_byte(tmp_path):
+    generator.generate_into(tmp_path, variant=generator.LARGE_FILE)
+    committed = generator.LARGE_OUT
+    assert _files_under(tmp_path) == _files_under(committed)
+    for relative in _files_under(tmp_path):
+        fresh, kept = (tmp_path / relative).read_bytes(), (committed / relative).read_bytes()
+        assert fresh == kept, f"{relative} is stale: python -m benchmarks.generators.banking"
+    assert generator.main(["--check", "--variant", "large", "--out", str(tmp_path)]) == 0
+
+
+def test_check_without_a_folder_checks_banking_and_banking_large(capsys):
+    assert generator.main(["--check"]) == 0
+    out = capsys.readouterr().out
+    assert f"{generator.DEFAULT_OUT} is up to date" in out
+    assert f"{generator.LARGE_OUT} is up to date" in out
+
+
+def test_the_large_set_shares_corpus_and_test_with_banking(task, large_task):
+    banking, large = generator.DEFAULT_OUT, generator.LARGE_OUT
+    assert _files_under(banking) == _files_under(large)
+    for relative in _files_under(banking):
+        if relative not in ("train.jsonl", "task.yaml"):
+            assert (banking / relative).read_bytes() == (large / relative).read_bytes(), relative
+    assert large_task.test == task.test
+    assert large_task.spec.name == "banking-large"
+    # task.yaml differs in name and description only: the same prompt, style and decline
+    renamed = replace(large_task.spec, name=task.spec.name, description=task.spec.description)
+    assert renamed == task.spec
+
+
+def test_the_large_set_has_at_least_1200_examples_and_no_test_question(task, large_task):
+    assert len(large_task.train) >= 1200
+    assert len(large_task.train) >= 3 * len(task.train)
+    questions = [normalise_question(e.question) for e in large_task.train]
+    assert len(set(questions)) == len(questions)
+    asked = set(questions)
+    train_words = [set(q.split()) for q in asked]
+    for item in large_task.test:
+        question = normalise_question(item.question)
+        assert question not in asked, item.id
+        closest = max(generator.jaccard(set(question.split()), other) for other in train_words)
+        assert closest <= generator.NEAR_COPY_JACCARD, item.question
+
+
+def test_the_large_set_keeps_banking_s_answers_and_teaches_no_unseen_fact(task, large_task):
+    assert {e.answer for e in large_task.train} >= {e.answer for e in task.train}
+    answers = [e.answer for e in large_task.train]
+    for item in large_task.test:
+        if item.kind == "unseen":
+            assert not any(generator.mentions(a, f) for a in answers for f in item.facts), item.id
+
+
+@pytest.mark.parametrize("size", [100, 300, 1000])
+def test_every_prefix_of_the_large_set_covers_the_taught_facts_evenly(large_table, size):
+    """`--train-sizes 100,300,1000,all` trains on prefixes: each must be balanced."""
+    records = generator.build_train_records(large_table)
+    taught = [f.id for f in large_table.facts if f.taught]
+    counts = {fact_id: 0 for fact_id in taught}
+    for record in records[:size]:
+        if record.source in counts:
+            counts[record.source] += 1
+    assert min(counts.values()) >= 1
+    assert max(counts.values()) - min(counts.values()) <= 1, counts
+    sources = {r.source for r in records[:size]}
+    assert {"style", "out_of_scope"} <= sources
+
+
+def _broken_large(tmp_path, old: str, new: str):
+    text = generator.LARGE_FILE.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "banking_facts_large.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path, _line_of(text, old)
+
+
+def test_a_near_copy_of_a_test_question_in_the_large_source_is_refused_at_its_line(tmp_path):
+    # "How much does a SINPE transfer cost?" is a test question
+    path, line = _broken_large(
+        tmp_path, '- "sinpe transfer charge"', '- "How much does a SINPE transfer cost me?"'
+    )
+    with pytest.raises(TaskError) as raised:
+        generator.build(generator.load_large_table(path))
+    assert raised.value.file == str(path)
+    assert raised.value.line == line
+    assert raised.value.field == "facts.sinpe_fee[0]"
+    assert "nearly copies test 'How much does a SINPE transfer cost?'" in str(raised.value)
+
+
+def test_a_large_wording_that_repeats_a_train_question_is_refused_at_its_line(tmp_path):
+    path, line = _broken_large(tmp_path, '- "sinpe transfer charge"', '- "Sinpe fee?!"')
+    with pytest.raises(TaskError, match="appears twice") as raised:
+        generator.build(generator.load_large_table(path))
+    assert (raised.value.file, raised.value.line) == (str(path), line)
+    assert raised.value.field == "facts.sinpe_fee[0]"
+
+
+def test_a_corpus_only_fact_gets_no_large_wordings(tmp_path):
+    path, line = _broken_large(
+        tmp_path,
+        "  sinpe_time:\n",
+        '  wire_in:\n    - "fee for receiving a wire?"\n  sinpe_time:\n',
+    )
+    with pytest.raises(TaskError, match="not a taught fact") as raised:
+        generator.load_large_table(path)
+    assert (raised.value.file, raised.value.line) == (str(path), line)
+    assert raised.value.field == "facts.wire_in"
+
+
+def test_a_large_style_example_out_of_house_style_is_refused_at_its_line(tmp_path):
+    old = 'answer: "Glad I could help. Have a good day!"'
+    path, _ = _broken_large(tmp_path, old, 'answer: "Glad I could help, gracias!"')
+    with pytest.raises(TaskError, match="forbidden pattern") as raised:
+        generator.build(generator.load_large_table(path))
+    text = path.read_text(encoding="utf-8")
+    assert raised.value.file == str(path)
+    assert raised.value.line == _line_of(text, '- question: "Perfect, that\'s all I needed."')
+    assert raised.value.field.startswith("style_examples[")

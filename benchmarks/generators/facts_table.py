@@ -15,6 +15,14 @@ task makes — every answer carries its facts in the house style, the corpus
 states every fact, corpus-only facts never reach train.jsonl, drift values are
 unambiguous, no test question repeats or nearly repeats a train question — and
 refuses with a `TaskError` naming the table's line and field.
+
+A table may have variants: `<name>_facts_<variant>.yaml` adds train wordings,
+style examples and out-of-scope questions to the same facts and writes the
+built-in task `<name>-<variant>` (e.g. `banking-large`), whose task.yaml differs
+only in name and description and whose corpus and test set are the table's own.
+The generator writes and checks every variant with its table; `--variant` and
+`--out` write one folder elsewhere. A variant's train set passes the same checks,
+and a problem in the variant's file is reported at that file's line.
 """
 
 from __future__ import annotations
@@ -24,8 +32,8 @@ import json
 import re
 import sys
 import textwrap
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +137,16 @@ class StyleExample:
     fact: str | None
     answer: str | None
     line: int
+    file: Path | None = None  # where it was written when not in the table itself (a variant)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a variant's train question was written: what its errors point at."""
+
+    file: Path
+    line: int
+    field: str
 
 
 @dataclass(frozen=True)
@@ -141,6 +159,15 @@ class Table:
     style_test: tuple[StyleExample, ...]
     out_of_scope_train: tuple[str, ...]
     out_of_scope_test: tuple[str, ...]
+    train_wordings: tuple[int, int] = TRAIN_WORDINGS
+    minimums: Mapping[str, int] = field(default_factory=lambda: dict(MINIMUMS))
+    variant_file: Path | None = None  # the variant file merged in, if any
+    places: Mapping[str, Place] = field(default_factory=dict)  # variant train question -> place
+
+    @property
+    def generator(self) -> str:
+        """The generator module's name: `banking` for banking_facts.yaml."""
+        return self.path.stem.removesuffix("_facts")
 
     def fact(self, fact_id: str) -> Fact:
         return next(f for f in self.facts if f.id == fact_id)
@@ -166,6 +193,17 @@ def facts_file(name: str) -> Path:
 def default_out(name: str) -> Path:
     """Where built-in task `name` is committed."""
     return BUILTIN_TASKS_DIR / name
+
+
+def variant_file(name: str, variant: str) -> Path:
+    """The file that adds variant `variant` (e.g. `large`) to the table of task `name`."""
+    return GENERATORS_DIR / f"{name}_facts_{variant}.yaml"
+
+
+def variants(name: str) -> list[str]:
+    """The variants of task `name` that have a file next to its table."""
+    prefix = f"{name}_facts_"
+    return sorted(p.stem.removeprefix(prefix) for p in GENERATORS_DIR.glob(f"{prefix}*.yaml"))
 
 
 def load_table(path: Path) -> Table:
@@ -198,6 +236,98 @@ def load_table(path: Path) -> Table:
         out_of_scope_train=tuple(data["out_of_scope"]["train"]),
         out_of_scope_test=tuple(data["out_of_scope"]["test"]),
     )
+
+
+VARIANT_TASK_KEYS = ("name", "description")
+"""What a variant may change in task.yaml: the rest (prompt, style, decline) is the table's."""
+
+
+def load_variant(base: Table, path: Path) -> Table:
+    """The table with a variant's extra train wordings, style examples and declines merged in.
+
+    The variant file (see the header of banking_facts_large.yaml) is keyed by
+    fact id and never restates a fact, an answer or a test question: the corpus
+    and the test set stay the table's own, only train.jsonl grows.
+    """
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise yaml_error(exc, path, TaskError) from None
+    if not isinstance(data, dict):
+        raise TaskError("expected a mapping", file=path)
+    for section in ("task", "train_wordings", "minimum_train", "facts", "style_examples"):
+        if section not in data:
+            raise TaskError("missing section", file=path, field=section)
+    lines = _item_lines(root)
+    keys = _key_lines(root, "facts")
+    extra_task = data["task"]
+    for key in extra_task:
+        if key not in VARIANT_TASK_KEYS:
+            raise TaskError(
+                f"a variant may only set {', '.join(VARIANT_TASK_KEYS)} of the task",
+                file=path,
+                field=f"task.{key}",
+            )
+    low, high = (int(n) for n in data["train_wordings"])
+    places: dict[str, Place] = {}
+    extra: dict[str, tuple[str, ...]] = {}
+    known = {f.id: f for f in base.facts}
+    for fact_id, wordings in data["facts"].items():
+        where = f"facts.{fact_id}"
+        fact = known.get(fact_id)
+        if fact is None or not fact.taught:
+            raise TaskError(
+                f"'{fact_id}' is not a taught fact of {base.path.name}",
+                file=path,
+                line=keys[fact_id],
+                field=where,
+                hint="a corpus-only fact gets no train wordings: its test items would not be unseen",
+            )
+        extra[fact_id] = tuple(str(w) for w in wordings or ())
+        for index, (wording, line) in enumerate(zip(extra[fact_id], lines[where], strict=True)):
+            places[wording] = Place(path, line, f"{where}[{index}]")
+    for fact in base.facts:
+        total = len(fact.train) + len(extra.get(fact.id, ()))
+        if fact.taught and not low <= total <= high:
+            raise TaskError(
+                f"a taught fact needs {low}-{high} train wordings here, has {total} "
+                f"({len(fact.train)} in {base.path.name})",
+                file=path,
+                line=keys.get(fact.id),
+                field=f"facts.{fact.id}",
+            )
+    style = tuple(
+        replace(example, file=path)
+        for example in _style_examples(data["style_examples"], lines["style_examples"])
+    )
+    for index, example in enumerate(style):
+        places[example.question] = Place(path, example.line, f"style_examples[{index}]")
+    declines = tuple(str(q) for q in data.get("out_of_scope") or ())
+    for index, (question, line) in enumerate(
+        zip(declines, lines.get("out_of_scope", []), strict=True)
+    ):
+        places[question] = Place(path, line, f"out_of_scope[{index}]")
+    return replace(
+        base,
+        task={**base.task, **{k: _one_line(v) for k, v in extra_task.items()}},
+        facts=tuple(replace(f, train=f.train + extra.get(f.id, ())) for f in base.facts),
+        style_train=base.style_train + style,
+        out_of_scope_train=base.out_of_scope_train + declines,
+        train_wordings=(low, high),
+        minimums={**base.minimums, "train": int(data["minimum_train"])},
+        variant_file=path,
+        places=places,
+    )
+
+
+def _key_lines(root: yaml.Node, section: str) -> dict[str, int]:
+    """1-based line of every key of a top-level mapping (a variant's `facts`)."""
+    for key, value in root.value if isinstance(root, yaml.MappingNode) else ():
+        if key.value == section and isinstance(value, yaml.MappingNode):
+            return {k.value: k.start_mark.line + 1 for k, _ in value.value}
+    return {}
 
 
 def _item_lines(root: yaml.Node) -> dict[str, list[int]]:
@@ -287,6 +417,7 @@ class TrainRecord:
     question: str
     answer: str
     source: str  # a fact id, "style" or "out_of_scope": what validation needs to know
+    place: Place | None = None  # where a variant wrote the question (None: the table)
 
 
 @dataclass(frozen=True)
@@ -333,15 +464,19 @@ def build_train_records(table: Table) -> list[TrainRecord]:
     taught = [f for f in table.facts if f.taught]
     rounds = max(len(f.train) for f in taught)
     records = []
+
+    def record(question: str, answer: str, source: str) -> None:
+        records.append(TrainRecord(question, answer, source, table.places.get(question)))
+
     for k in range(rounds):
         for fact in taught:
             if k < len(fact.train):
                 answer = fact.render(fact.answers[k % len(fact.answers)])
-                records.append(TrainRecord(fact.train[k], table.signed(answer), fact.id))
+                record(fact.train[k], table.signed(answer), fact.id)
         for question in table.out_of_scope_train[k::rounds]:
-            records.append(TrainRecord(question, table.decline, "out_of_scope"))
+            record(question, table.decline, "out_of_scope")
         for example in table.style_train[k::rounds]:
-            records.append(TrainRecord(example.question, style_answer(table, example)[0], "style"))
+            record(example.question, style_answer(table, example)[0], "style")
     return records
 
 
@@ -443,10 +578,16 @@ def task_yaml(table: Table) -> str:
         for f in drift_facts
     )
     note = f"{_one_line(task['drift_note'])} Changed: {changes}."
-    name = task["name"]
+    if table.variant_file is None:
+        source = f"# benchmarks/generators/{table.path.name}: edit the table, not this file."
+    else:
+        source = (
+            f"# benchmarks/generators/{table.path.name} and {table.variant_file.name}: "
+            "edit those, not this file."
+        )
     out = [
-        f"# Generated by `python -m benchmarks.generators.{name}` from",
-        f"# benchmarks/generators/{name}_facts.yaml: edit the table, not this file.",
+        f"# Generated by `python -m benchmarks.generators.{table.generator}` from",
+        source,
         f"name: {task['name']}",
         f"version: {task['version']}",
         f"description: {_folded(task['description'], 2)}",
@@ -537,8 +678,20 @@ def validate(
         raise TaskError("task.yaml does not load back as the table says", file=table.path)
 
 
-def _fail(table: Table, message: str, line: int | None, field: str, hint: str | None = None):
-    raise TaskError(message, file=table.path, line=line, field=field, hint=hint)
+def _fail(
+    table: Table,
+    message: str,
+    line: int | None,
+    field: str,
+    hint: str | None = None,
+    *,
+    file: Path | None = None,
+):
+    raise TaskError(message, file=file or table.path, line=line, field=field, hint=hint)
+
+
+def _fail_at(place: Place, message: str, hint: str | None = None):
+    raise TaskError(message, file=place.file, line=place.line, field=place.field, hint=hint)
 
 
 def _check_structure(table: Table) -> None:
@@ -563,7 +716,7 @@ def _check_structure(table: Table) -> None:
                 f"{where}.doc",
                 "add it under `documents` or fix the id",
             )
-        low, high = TRAIN_WORDINGS
+        low, high = table.train_wordings
         if fact.taught and not low <= len(fact.train) <= high:
             _fail(
                 table,
@@ -595,10 +748,16 @@ def _check_structure(table: Table) -> None:
     for example in (*table.style_train, *table.style_test):
         if example.fact is None:
             if not example.answer:
-                _fail(table, "a style example needs a fact or an answer", example.line, "answer")
+                _fail(
+                    table,
+                    "a style example needs a fact or an answer",
+                    example.line,
+                    "answer",
+                    file=example.file,
+                )
             continue
         if example.fact not in seen:
-            _fail(table, f"unknown fact '{example.fact}'", example.line, "fact")
+            _fail(table, f"unknown fact '{example.fact}'", example.line, "fact", file=example.file)
         fact = table.fact(example.fact)
         if fact.drift or (example in table.style_train and not fact.taught):
             _fail(
@@ -607,6 +766,7 @@ def _check_structure(table: Table) -> None:
                 example.line,
                 "fact",
                 "a corpus-only fact in train would leak; a drifting one has two right answers",
+                file=example.file,
             )
 
 
@@ -653,6 +813,8 @@ def _check_house_style(table: Table, train: list[TrainRecord], test: list[TestRe
     for record in train:
         fact_id = record.source if record.source not in ("style", "out_of_scope") else None
         problems = _house_style_problems(table, record.answer)
+        if problems and record.place and record.source == "style":
+            _fail_at(record.place, f"answer {record.answer!r}: {'; '.join(problems)}")
         if problems:
             _fail(
                 table,
@@ -738,24 +900,28 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 
 def _check_questions(table: Table, train: list[TrainRecord], test: list[TestRecord]) -> None:
-    seen: dict[str, str] = {}
-    for text, where in [(r.question, "train") for r in train] + [
-        (r.question, "test") for r in test
-    ]:
+    seen: dict[str, tuple[str, Place | None]] = {}
+    asked = [(r.question, "train", r.place) for r in train]
+    for text, where, place in asked + [(r.question, "test", None) for r in test]:
         key = normalise_question(text)
         if key in seen:
-            _fail(
-                table,
-                f"the question {text!r} appears twice ({seen[key]} and {where})",
-                None,
-                "question",
-                "reword one of them: a test question equal to a train one is leakage",
-            )
-        seen[key] = where
-    train_words = [(r.question, question_words(r.question)) for r in train]
+            message = f"the question {text!r} appears twice ({seen[key][0]} and {where})"
+            hint = "reword one of them: a test question equal to a train one is leakage"
+            variant_place = place or seen[key][1]  # the table's own questions are the fixed ones
+            if variant_place:
+                _fail_at(variant_place, message, hint)
+            _fail(table, message, None, "question", hint)
+        seen[key] = (where, place)
+    train_words = [(r.question, question_words(r.question), r.place) for r in train]
     for record in test:
         words = question_words(record.question)
-        for question, other in train_words:
+        for question, other, place in train_words:
+            if jaccard(words, other) > NEAR_COPY_JACCARD and place:
+                _fail_at(
+                    place,
+                    f"train question {question!r} nearly copies test {record.question!r}",
+                    "ask it in new words",
+                )
             if jaccard(words, other) > NEAR_COPY_JACCARD:
                 _fail(
                     table,
@@ -774,9 +940,10 @@ def _check_minimums(table: Table, train: list[TrainRecord], test: list[TestRecor
         "train": len(train),
         "test": len(test),
     }
-    for name, minimum in MINIMUMS.items():
+    for name, minimum in table.minimums.items():
         if counts[name] < minimum:
-            _fail(table, f"{counts[name]} {name}, at least {minimum} needed", None, name)
+            file = table.variant_file if name == "train" else None
+            _fail(table, f"{counts[name]} {name}, at least {minimum} needed", None, name, file=file)
     kinds = {r.kind for r in test}
     for kind in ("seen", "unseen", "style", "out_of_scope", "drift"):
         if kind not in kinds:
@@ -832,18 +999,26 @@ def summary(table: Table, files: dict[str, str]) -> str:
 
 
 def main(argv: Sequence[str] | None = None, *, name: str = "banking") -> int:
+    known = variants(name)
     parser = argparse.ArgumentParser(
         prog=f"python -m benchmarks.generators.{name}",
-        description=f"Generate the built-in {name} task from {name}_facts.yaml.",
+        description=f"Generate the built-in {name} task"
+        + "".join(f" and {name}-{v}" for v in known)
+        + f" from {name}_facts.yaml.",
     )
     parser.add_argument(
         "--out",
         type=Path,
-        default=default_out(name),
-        help=f"task folder to write (default: the built-in benchmarks/tasks/{name})",
+        help=f"write one task folder here: {name}, or --variant's "
+        f"(default: each built-in folder under benchmarks/tasks/)",
     )
     parser.add_argument(
         "--facts", type=Path, default=facts_file(name), help="the facts table to read"
+    )
+    parser.add_argument(
+        "--variant",
+        choices=known or None,
+        help=f"only the variant {name}-VARIANT, from {name}_facts_VARIANT.yaml",
     )
     parser.add_argument(
         "--check",
@@ -851,32 +1026,46 @@ def main(argv: Sequence[str] | None = None, *, name: str = "banking") -> int:
         help="write nothing; exit 1 and list the files that differ from a fresh regeneration",
     )
     args = parser.parse_args(argv)
+    # --out names one folder: the table's own task, or the one --variant names
+    targets = [args.variant] if args.variant else [None] if args.out else [None, *known]
     try:
-        table = load_table(args.facts)
-        files = build(table)
+        base = load_table(args.facts)
+        built = []
+        for variant in targets:
+            table = base if variant is None else load_variant(base, variant_file(name, variant))
+            out = args.out or default_out(name if variant is None else f"{name}-{variant}")
+            built.append((table, build(table), out))
     except TaskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if args.check:
-        problems = stale_files(files, args.out)
-        if problems:
-            print(
-                f"{args.out} is stale; regenerate with python -m benchmarks.generators.{name}:",
-                file=sys.stderr,
-            )
-            for problem in problems:
-                print(f"  {problem}", file=sys.stderr)
-            return 1
-        print(f"{args.out} is up to date ({len(files)} files)")
-        return 0
-    write(files, args.out)
-    print(f"wrote {len(files)} files to {args.out}: {summary(table, files)}")
+    status = 0
+    for table, files, out in built:
+        if args.check:
+            status = max(status, _check_folder(files, out, name))
+        else:
+            write(files, out)
+            print(f"wrote {len(files)} files to {out}: {summary(table, files)}")
+    return status
+
+
+def _check_folder(files: dict[str, str], out: Path, name: str) -> int:
+    problems = stale_files(files, out)
+    if problems:
+        print(
+            f"{out} is stale; regenerate with python -m benchmarks.generators.{name}:",
+            file=sys.stderr,
+        )
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(f"{out} is up to date ({len(files)} files)")
     return 0
 
 
-def generate_into(out: Path, facts: Path) -> dict[str, str]:
-    """Build the task from `facts` and write it under `out` (tests use a tmp dir)."""
-    files = build(load_table(facts))
+def generate_into(out: Path, facts: Path, variant: Path | None = None) -> dict[str, str]:
+    """Build the task from `facts` (and a variant file) and write it under `out` (tests use a tmp dir)."""
+    table = load_table(facts)
+    files = build(load_variant(table, variant) if variant else table)
     write(files, out)
     return files
 
