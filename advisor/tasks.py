@@ -217,6 +217,12 @@ def list_builtin_tasks() -> list[str]:
     return sorted(p.name for p in BUILTIN_TASKS_DIR.iterdir() if (p / "task.yaml").is_file())
 
 
+def is_task_variant(name: str, names: list[str]) -> bool:
+    """Whether a built-in task is a larger variant of another (`banking-large` of
+    `banking`): the same corpus and test, so `--task all` runs only the original."""
+    return "-" in name and name.rsplit("-", 1)[0] in names
+
+
 def resolve_task_dir(name_or_path: str | Path) -> Path:
     """A built-in task name, or a path to a task folder."""
     candidate = Path(name_or_path).expanduser()

@@ -101,3 +101,10 @@ def test_support_refuses_a_test_message_that_copies_a_train_one(tmp_path) -> Non
     path.write_text(yaml.safe_dump(table, allow_unicode=True), encoding="utf-8")
     with pytest.raises(TaskError, match="nearly copies"):
         support.build(data)
+
+
+def test_task_all_leaves_out_the_larger_variants() -> None:
+    from advisor.tasks import is_task_variant
+
+    names = list_builtin_tasks()
+    assert [n for n in names if is_task_variant(n, names)] == ["banking-large"]

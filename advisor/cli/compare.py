@@ -19,8 +19,8 @@ def compare(
         None,
         "--task",
         "-t",
-        help="Built-in task name, path to a task folder, or 'all' (every built-in task, "
-        "then one summary) [default: banking].",
+        help="Built-in task name, path to a task folder, or 'all' (every built-in task but "
+        "the larger variants such as banking-large, then one summary) [default: banking].",
     ),
     strategies: str = typer.Option(
         None,
@@ -118,7 +118,7 @@ def compare(
     }
     if task == "all":
         from advisor.errors import ConfigError
-        from advisor.tasks import list_builtin_tasks
+        from advisor.tasks import is_task_variant, list_builtin_tasks
 
         if resume:
             raise ConfigError("--resume names one run; with --task all, rerun the same command")
@@ -131,6 +131,7 @@ def compare(
                 overrides=overrides,
             )
             for name in list_builtin_tasks()
+            if not is_task_variant(name, list_builtin_tasks())
         ]
         run_all_tasks(configs, console, **run, scenario_file=scenario)
         return
