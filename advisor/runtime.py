@@ -62,7 +62,10 @@ def pick_device(device: str = "auto", dtype: str = "auto", threads: int = 0) -> 
     if threads > 0:
         torch.set_num_threads(threads)
     if device == "auto":
-        device = "cuda:0" if torch.cuda.is_available() else "cpu"
+        from strategies.distributed import local_device
+
+        # under a multi-GPU launch each process trains on its own card
+        device = local_device() or ("cuda:0" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             from advisor.errors import ConfigError

@@ -24,12 +24,15 @@ def run_and_report(
     prices_file: Path | None = None,
     scenario_file: Path | None = None,
     **harness_options: Any,
-) -> RunOutcome:
+) -> RunOutcome | None:
     """Run `config` and write its report; the report is part of the run, so a
     run killed while it is written resumes to write it (see `Harness.finish`).
     `harness_options` go to the `Harness` (tests pass tiny models)."""
     from advisor.decision import Scenario, load_scenario_file
+    from strategies.distributed import is_main_process
 
+    if not is_main_process():  # a follower of `accelerate launch`: rank 0 prints
+        console = Console(quiet=True)
     # read the constraints first: a bad scenario file fails now, not after the run
     scenario = load_scenario_file(scenario_file) if scenario_file else Scenario()
     console.print(
@@ -107,6 +110,8 @@ def run_all_tasks(configs: list[RunConfig], console: Console, **kwargs) -> list[
     for config in configs:
         console.rule(f"task {config.task}")
         outcome = run_and_report(config, console, **kwargs)
+        if outcome is None:  # a follower rank of a multi-process launch
+            continue
         outcomes.append(outcome)
         verdicts[outcome.scores["task"]] = _chosen(outcome)
     console.rule("every built-in task")

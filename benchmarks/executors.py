@@ -39,8 +39,6 @@ RAY_INSTALL = "pip install 'advisor[ray]'   (or: pip install 'ray>=2.9')"
 # A unit of the first strategy answers with the model a unit of the second trained
 # under the same seed, train size and variant: it starts once that one has finished.
 REUSES = {"sft+rag": "sft", "full_ft+rag": "full_ft"}
-# Strategies that train: on a cluster with GPUs each of their units asks for one.
-TRAINS = ("sft", "sft+rag", "full_ft", "full_ft+rag", "cpt", "scratch")
 
 
 def make_executor(name: str, address: str | None = None, cpus_per_unit: int = 1):
@@ -154,6 +152,8 @@ class RayExecutor:
                 todo.append(unit)
         keys = {unit.key for unit in todo}
         waits_for = {u.key: dep for u in todo if (dep := reused_unit(u)) in keys}
+        from strategies.registry import TRAINING
+
         gpus = ray.cluster_resources().get("GPU", 0)
         task = ray.remote(max_retries=1, retry_exceptions=True)(_unit_on_worker)
         models = ray.put(harness._models) if harness._models is not None else None
@@ -167,7 +167,7 @@ class RayExecutor:
                     remaining, records = harness._split_done(unit, done)
                     ref = task.options(
                         num_cpus=self.cpus_per_unit,
-                        num_gpus=1 if gpus >= 1 and unit.strategy in TRAINS else 0,
+                        num_gpus=1 if gpus >= 1 and unit.strategy in TRAINING else 0,
                     ).remote(
                         harness.config,
                         str(harness.run_dir),

@@ -422,15 +422,59 @@ class Harness:
 
     # -- running
 
-    def run(self) -> RunOutcome:
+    def run(self) -> RunOutcome | None:
+        """Run every unit and score them (None on the follower ranks of a
+        multi-process launch, which only train: see strategies/distributed.py)."""
+        from strategies.distributed import broadcast, data_parallel, is_main_process
+
         self._setup()
-        self.run_dir, resumed = self._open_run_dir()
+        if data_parallel() is not None:
+            if self.executor.name != "local":
+                raise AdvisorError(
+                    "accelerate launch trains across processes; it does not combine with "
+                    f"--executor {self.executor.name}",
+                    field="--executor",
+                    hint="use one: accelerate launch ... advisor compare, or --executor ray",
+                )
+            if not is_main_process():
+                return self._follow(broadcast(None))
+        try:
+            self.run_dir, resumed = self._open_run_dir()
+        except BaseException:
+            broadcast(None)  # the followers stop too; this process says why
+            raise
+        broadcast(str(self.run_dir))
         try:
             if resumed:
                 self.log(f"resuming the unfinished run {self.run_dir}")
             return self._run_locked(resumed)
         finally:  # a finished, failed or interrupted run leaves the folder free
             lock.release(self.run_dir, self._lock)
+
+    def _follow(self, run_dir: str | None) -> None:
+        """A follower rank: take part in every training the main rank does, in the
+        same order, and write nothing (rank 0 answers, scores and writes)."""
+        from advisor.runtime import set_seed
+        from strategies.registry import TRAINING
+
+        if run_dir is None:
+            return None
+        self.run_dir = Path(run_dir)
+        self.start_phase, self.log = _quiet_phase, lambda message: None
+        done = read_answers_file(self.run_dir).records  # read only: rank 0 repairs the file
+        for unit in self.units():
+            if unit.strategy not in TRAINING or self.skipped(unit) is not None:
+                continue
+            remaining, _ = self._split_done(unit, done)
+            prepare_file = self.run_dir / "strategies" / unit.key / "prepare.json"
+            if not remaining and _read_prepare_record(prepare_file) is not None:
+                continue  # rank 0 scores it from its files: no training
+            set_seed(unit.seed)
+            try:
+                self._create(unit).prepare(self._context(unit))
+            except Exception:  # rank 0 meets the same error and reports it
+                continue
+        return None
 
     def _run_locked(self, resumed: bool) -> RunOutcome:
         done = read_answers(self.run_dir, self.log)

@@ -60,6 +60,10 @@ READS: dict[str, tuple[str, ...]] = {
     "embed": ("embed",),
 }
 
+# The strategies that train a model in `prepare` (a multi-process launch trains
+# them together; on a Ray cluster with GPUs each of their units asks for one).
+TRAINING = ("sft", "sft+rag", "full_ft", "full_ft+rag", "cpt", "scratch")
+
 # The strategies a learning curve (`--train-sizes`) re-trains on subsets of train.jsonl.
 LEARNING_CURVE = ("sft", "full_ft")
 

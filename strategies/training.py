@@ -54,6 +54,7 @@ import torch
 import torch.nn.functional as F
 
 from advisor.fileio import atomic_dir, write_json_atomic
+from strategies.distributed import is_main_process
 from strategies.generation import render_prompt
 from strategies.prompting import chat
 
@@ -385,6 +386,8 @@ class TrainLog:
     device: str = ""
     dtype: str = ""
     peak_memory_mb: float = 0.0  # while training: allocated (GPU) or resident (CPU) memory
+    processes: int = 1  # data-parallel processes that shared each batch (accelerate launch)
+    local_rows: int = 0  # with several: the batch rows this process computed
 
     @property
     def tokens_per_s(self) -> float:
@@ -417,6 +420,7 @@ class TrainLog:
             "device": self.device,
             "dtype": self.dtype,
             "train_peak_mb": round(self.peak_memory_mb, 1),
+            **({"processes": self.processes} if self.processes > 1 else {}),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -492,7 +496,14 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: warmup_cosine(s, warmup=warmup, total=steps, min_ratio=min_lr_ratio)
     )
+    from strategies.distributed import DataParallelLoss, data_parallel
+
+    # under `accelerate launch` with several processes: each takes its rows of the batch
+    parallel = data_parallel()
+    shared_loss = DataParallelLoss(parallel, model, loss_fn) if parallel is not None else None
     log = TrainLog(planned_steps=steps, device=device.device, dtype=device.dtype)
+    if shared_loss is not None:
+        log.processes = shared_loss.world
     model.train()
     began = time.perf_counter()
     for step, batch in enumerate(batches):
@@ -501,7 +512,10 @@ def train(
         batch = {name: tensor.to(device.device) for name, tensor in batch.items()}
         step_began = time.perf_counter()
         with autocast(device):
-            loss = loss_fn(model, batch)
+            if shared_loss is None:
+                loss = loss_fn(model, batch)
+            else:
+                loss, whole_batch_loss = shared_loss(batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, grad_clip)
         current_lr = scheduler.get_last_lr()[0]
@@ -511,6 +525,9 @@ def train(
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         loss_value = loss.item()  # also waits for the GPU, so the step timing is real
+        if shared_loss is not None:
+            loss_value = whole_batch_loss
+            log.local_rows += shared_loss.rows
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"training diverged: loss {loss_value} at step {step + 1}")
         seconds = time.perf_counter() - step_began
@@ -598,6 +615,8 @@ def save_adapter(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any
     peft writes the adapter file by file, so it is saved into a temporary sibling
     folder renamed `adapter/` once whole: a kill mid-save leaves no `adapter/`
     with torn weights, only a temporary the resumed run deletes."""
+    if not is_main_process():  # under a multi-process launch, rank 0 writes
+        return
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_dir(folder / ADAPTER_DIR) as staging:
         model.save_pretrained(str(staging))
@@ -918,6 +937,8 @@ def save_weights(model: Any, folder: Path, log: TrainLog, key: str, **extra: Any
     written last, marks the checkpoint complete (as `save_adapter`)."""
     from safetensors.torch import save_model
 
+    if not is_main_process():  # under a multi-process launch, rank 0 writes
+        return
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_dir(folder / WEIGHTS_DIR) as staging:
         save_model(model, str(staging / WEIGHTS_FILE))
