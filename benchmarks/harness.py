@@ -4,8 +4,9 @@ For each seed and strategy: prepare (index, train), answer every test item in
 chunks — each chunk appended to `answers.jsonl` as soon as it is done, so an
 interrupted run resumes where it stopped — then score. Scores are aggregated
 per strategy, overall and per item kind, as mean ± std over seeds, with cost:
-training time, peak memory, latency, tokens and an estimated price per 1,000
-queries.
+training time, peak memory, throughput at the run's batch size, per-query
+latency (a seeded sample answered one question at a time: `benchmarks.latency`),
+tokens and an estimated price per 1,000 queries.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class UnitResult:
     peak_memory_mb: float
     status: str = "scored"  # scored | skipped | failed
     reason: str = ""  # why it was skipped, or the error it failed with
+    latency: dict[str, Any] | None = None  # single-question timings (benchmarks.latency)
 
     @property
     def scored(self) -> bool:
@@ -482,6 +484,7 @@ class Harness:
                 saved["prepare"],
                 saved["answer_time_s"],
                 saved["peak_memory_mb"],
+                latency=saved.get("latency"),
             )
 
         set_seed(unit.seed)
@@ -505,6 +508,7 @@ class Harness:
                 append_answers(self.run_dir, new)
                 records.extend(new)
                 advance(len(chunk), {})
+            latency = self._measure_latency(unit, strategy)
         prepare = {
             "prepare_time_s": round(prepare_time, 3),
             "train_time_s": round(report.train_time_s, 3),
@@ -514,10 +518,23 @@ class Harness:
         peak = max(memory.peak, report.peak_memory_mb)
         answer_time = sum(r["answer_time_share_s"] for r in records)
         saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
+        if latency is not None:
+            saved["latency"] = latency
         write_json_atomic(prepare_file, saved)
         order = {item.id: n for n, item in enumerate(self.items)}
         records.sort(key=lambda r: order[r["id"]])
-        return UnitResult(unit, self._score(records), prepare, answer_time, peak)
+        return UnitResult(unit, self._score(records), prepare, answer_time, peak, latency=latency)
+
+    def _measure_latency(self, unit: Unit, strategy) -> dict[str, Any] | None:
+        """Per-query latency: a seeded sample of the questions, each answered alone."""
+        from benchmarks.latency import measure_unit_latency
+
+        n = min(self.config.generation.latency_sample, len(self.items))
+        if n <= 0:
+            return None
+        advance = self.start_phase(f"{unit.key}: timing single questions", n)
+        questions = [item.question for item in self.items]
+        return measure_unit_latency(strategy, questions, n, unit.seed, advance)
 
     def _record(self, unit: Unit, item, answer, time_share_s: float) -> dict[str, Any]:
         return {
@@ -533,7 +550,7 @@ class Harness:
             "facts": list(item.facts),
             "prompt_tokens": answer.prompt_tokens,
             "output_tokens": answer.output_tokens,
-            "latency_s": round(answer.latency_s, 4),
+            "batch_time_s": round(answer.latency_s, 4),  # wall time of its whole batch
             "answer_time_share_s": round(time_share_s, 5),
             "scoring": answer.scoring,
             "citations": [
@@ -597,7 +614,6 @@ class Harness:
                     "kind": item.kind,
                     **({"reference": item.reference} if self.task.spec.is_classification else {}),
                     **scores,
-                    "latency_s": record["latency_s"],
                     "prompt_tokens": record["prompt_tokens"],
                     "output_tokens": record["output_tokens"],
                     "scoring": record.get("scoring", "generate"),
@@ -648,9 +664,11 @@ def summarise(
 ) -> dict[str, Any]:
     """scores.json: per strategy, metrics over items and seeds, cost; the learning
     curve; and the strategies that were skipped or failed, with why."""
+    from benchmarks.latency import answering_batch_size
     from benchmarks.metrics import aggregate
 
     hourly = prices["gpu_hour_usd"] if device.is_cuda else prices["cpu_hour_usd"]
+    batch = answering_batch_size(config.generation.batch_size, device.is_cuda)
     labels = task.spec.labels if task.spec.is_classification else ()
     strategies: dict[str, Any] = {}
     not_scored: dict[str, Any] = {}
@@ -660,7 +678,7 @@ def summarise(
         units = [r for r in main if r.unit.strategy == name]
         scored = [r for r in units if r.scored]
         if scored:
-            strategies[name] = _strategy_entry(scored, hourly, aggregate, labels)
+            strategies[name] = _strategy_entry(scored, hourly, aggregate, labels, batch)
         for unit in units:
             if not unit.scored and name not in not_scored:
                 not_scored[name] = {
@@ -673,7 +691,7 @@ def summarise(
         units = [r for r in results if r.unit.train_size == size and r.scored]
         if not units:
             continue
-        entry = _strategy_entry(units, hourly, aggregate, labels)
+        entry = _strategy_entry(units, hourly, aggregate, labels, batch)
         entry["train_examples"] = units[0].prepare["details"].get("train_examples")
         curve.setdefault("sft", {})[size] = entry
     if curve and "sft" in strategies and "all" not in curve["sft"]:
@@ -687,6 +705,7 @@ def summarise(
         "score_means": _score_meaning(task),
         "seeds": list(config.seeds),
         "device": device.to_dict(),
+        "hourly_usd": hourly,  # the price the cost figures use (--prices, else the shipped table)
         "strategies": strategies,
         "not_scored": not_scored,
         "learning_curve": curve,
@@ -705,8 +724,14 @@ def _score_meaning(task: Task) -> str:
 
 
 def _strategy_entry(
-    units: list[UnitResult], hourly: float, aggregate, labels: Sequence[str] = ()
+    units: list[UnitResult],
+    hourly: float,
+    aggregate,
+    labels: Sequence[str] = (),
+    batch_size: int = 1,
 ) -> dict[str, Any]:
+    from benchmarks.latency import cost_figures
+
     per_seed = [aggregate(u.rows) for u in units]
     kinds = sorted({k for entry in per_seed for k in entry.get("by_kind", {})})
     n_items = len(units[0].rows)
@@ -735,9 +760,11 @@ def _strategy_entry(
             entry["macro_f1"] = summary["macro_f1"]
         classification = summaries[0] | {"seeds_shown": [units[0].unit.seed]}
     overall = _over_seeds(overall_per_seed)
-    for key in ("latency_s", "prompt_tokens", "output_tokens"):
+    for key in ("prompt_tokens", "output_tokens"):
         if key in overall:
             cost[key] = overall[key]["mean"]
+    cost.update(cost_figures(units, batch_size))
+    # what one query costs at the run's throughput (answering time per answer)
     per_query_s = cost["answer_time_s"] / max(n_items, 1)
     cost["cost_per_1k_queries_usd"] = round(per_query_s * 1000 * hourly / 3600, 5)
     cost["train_cost_usd"] = round(cost["train_time_s"] * hourly / 3600, 5)
