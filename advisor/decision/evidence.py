@@ -28,6 +28,7 @@ whose score is within the noise band of the best.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import replace
 
 from advisor.decision.approaches import MEASURABLE, effort_rank, rules_approach
@@ -197,8 +198,18 @@ def _kind_phrase(
 # ---------------------------------------------------------------- applying the evidence
 
 
-def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendation:
-    """Re-rank a rules-only recommendation with the run's measurements."""
+def apply_evidence(
+    ranked: Recommendation,
+    results: RunResults,
+    *,
+    prices: Mapping[str, float] | None = None,
+    price_source: str = "--prices",
+    queries_per_month: int | None = None,
+) -> Recommendation:
+    """Re-rank a rules-only recommendation with the run's measurements, and work out
+    the break-even volumes at `prices` (else the run's own price)."""
+    from advisor.decision.breakeven import break_even_table, hourly_price
+
     scenario = ranked.scenario
     metric = results.primary_metric
     verdicts = {v.approach: v for v in ranked.ranking}
@@ -259,6 +270,7 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         )
 
     unmeasured = [_unmeasured(v) for v in ranked.ranking if v.approach not in results.strategies]
+    hourly, price_basis = hourly_price(results, prices, price_source)
     ranking = _order(measured_verdicts, unmeasured, metric)
     notes = ranked.notes
     if chosen is None:
@@ -281,6 +293,10 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         chosen=chosen.name if chosen else None,
         best=best.name,
         results=results,
+        break_even=break_even_table(results, hourly, metric),
+        hourly_usd=hourly,
+        price_basis=price_basis,
+        queries_per_month=queries_per_month,
     )
     return replace(ranked, ranking=ranking, evidence=summary, notes=notes, source="run")
 
