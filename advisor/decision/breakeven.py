@@ -82,7 +82,7 @@ class BreakEven:
 
 
 def _duration(months: float) -> str:
-    if months < 1:
+    if months <= 1:
         return f"{max(months * 30, 0.1):.1f} days"
     if months < 24:
         return f"{months:.1f} months"
