@@ -530,7 +530,7 @@ class Harness:
         from benchmarks.latency import measure_unit_latency
 
         n = min(self.config.generation.latency_sample, len(self.items))
-        if n <= 0:
+        if n <= 0 or unit.train_size is not None:  # the learning curve shows no latency
             return None
         advance = self.start_phase(f"{unit.key}: timing single questions", n)
         questions = [item.question for item in self.items]
