@@ -84,6 +84,13 @@ class GenerationConfig:
     batch_size: int = field(
         default=16, metadata={"help": "questions generated together (left padded)"}
     )
+    latency_sample: int = field(
+        default=8,
+        metadata={
+            "help": "test questions answered again one at a time, after a strategy has "
+            "answered, to measure per-query latency (p50/p95); 0: off"
+        },
+    )
 
 
 @dataclass
@@ -523,6 +530,8 @@ def validate(config: RunConfig) -> None:
         raise ConfigError("must be 0 (from the task) or more", field="generation.max_new_tokens")
     if config.generation.batch_size < 1:
         raise ConfigError("must be at least 1", field="generation.batch_size")
+    if config.generation.latency_sample < 0:
+        raise ConfigError("must be 0 (off) or more", field="generation.latency_sample")
     if config.rag.source not in ("auto", "corpus", "examples"):
         raise ConfigError("one of auto, corpus, examples", field="rag.source")
     if config.rag.example_k < 1:

@@ -208,16 +208,22 @@ def not_scored_table(scores: dict[str, Any]) -> Table | None:
 
 
 def cost_table(scores: dict[str, Any]) -> Table:
-    """What each strategy cost to prepare and to run."""
+    """What each strategy cost to prepare and to run: per-query latency (one question
+    alone, p50/p95) beside throughput at the run's batch size, which the price comes from."""
+    from benchmarks.latency import answers_per_second
+
     table = Table(title="cost (lower is better)", title_justify="left")
     table.add_column("strategy", style="bold", no_wrap=True, min_width=7)
     for header in (
         "train\ns",
         "peak\nMB",
         "saved\nMB",
-        "latency\ns",
+        "p50\ns",
+        "p95\ns",
+        "ans/s\n↑",
+        "tok/s\n↑",
         "prompt\ntok",
-        "answer\ntok",
+        "ans.\ntok",
         "$ per\n1k q",
         "recall\n@k ↑",
     ):
@@ -229,19 +235,49 @@ def cost_table(scores: dict[str, Any]) -> Table:
             _number(cost.get("train_time_s"), 0),
             _number(cost.get("peak_memory_mb"), 0),
             _number(cost.get("saved_mb"), 1),
-            _number(cost.get("latency_s"), 2),
+            _number(cost.get("latency_p50_s"), 2),
+            _number(cost.get("latency_p95_s"), 2),
+            _number(answers_per_second(cost, entry.get("n_items", 0)), 1),
+            _number(cost.get("answer_tokens_per_s"), 0),
             _number(cost.get("prompt_tokens"), 0),
             _number(cost.get("output_tokens"), 0),
             f"{cost.get('cost_per_1k_queries_usd', 0):.4f}",
             fmt(overall.get("retrieval_recall")),
         )
-    if any("saved_mb" in entry["cost"] for entry in scores["strategies"].values()):
-        table.caption = (
+    table.caption = "\n".join(_cost_caption(scores))
+    table.caption_justify = "left"
+    return table
+
+
+def _cost_caption(scores: dict[str, Any]) -> list[str]:
+    """What the cost columns are, in words (a batch's wall time is no latency)."""
+    costs = [entry["cost"] for entry in scores["strategies"].values()]
+    sizes = sorted({int(c["batch_size"]) for c in costs if "batch_size" in c})
+    timed = sorted({int(c["latency_n"]) for c in costs if "latency_n" in c})
+    if timed:
+        lines = [
+            f"p50/p95: seconds for one question answered alone "
+            f"({'/'.join(map(str, timed))} seeded test questions per strategy, every seed)"
+        ]
+    else:
+        lines = [
+            "p50/p95: not measured in this run (one question alone; generation.latency_sample)"
+        ]
+    batch = f"batch size {'/'.join(map(str, sizes))}" if sizes else "the run's batch size"
+    lines.append(
+        f"ans/s, tok/s: answers and answer tokens per second at {batch}; $ per 1k q comes from them"
+        + (
+            f" at ${scores['hourly_usd']:.2f} an hour"
+            if isinstance(scores.get("hourly_usd"), int | float)
+            else ""
+        )
+    )
+    if any("saved_mb" in c for c in costs):
+        lines.append(
             "saved: what training leaves on disk per model version "
             "(a LoRA adapter, or for full_ft every weight)"
         )
-        table.caption_justify = "left"
-    return table
+    return lines
 
 
 def details_table(scores: dict[str, Any]) -> Table:

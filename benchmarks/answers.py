@@ -28,7 +28,6 @@ REQUIRED: dict[str, type | tuple[type, ...]] = {
     "answer": str,
     "prompt_tokens": (int, float),
     "output_tokens": (int, float),
-    "latency_s": (int, float),
     "answer_time_share_s": (int, float),
     "citations": list,
 }

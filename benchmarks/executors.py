@@ -191,7 +191,11 @@ class RayExecutor:
                 else:
                     append_answers(harness.run_dir, out["records"])
                     results[unit.key] = harness.finish_unit(
-                        unit, records + out["records"], out["prepare"], out["peak_memory_mb"]
+                        unit,
+                        records + out["records"],
+                        out["prepare"],
+                        out["peak_memory_mb"],
+                        out["latency"],
                     )
                     self.events.append(("finished", unit.key))
                 advance(1, {})
@@ -241,5 +245,5 @@ def _unit_on_worker(
     harness.run_dir = Path(run_dir)
     wanted = set(item_ids)
     items = [item for item in harness.items if item.id in wanted]
-    records, prepare, peak = harness.compute_unit(unit, items, lambda chunk: None)
-    return {"records": records, "prepare": prepare, "peak_memory_mb": peak}
+    records, prepare, peak, latency = harness.compute_unit(unit, items, lambda chunk: None)
+    return {"records": records, "prepare": prepare, "peak_memory_mb": peak, "latency": latency}

@@ -4,8 +4,9 @@ For each seed and strategy: prepare (index, train), answer every test item in
 chunks — each chunk appended to `answers.jsonl` as soon as it is done, so an
 interrupted run resumes where it stopped — then score. Scores are aggregated
 per strategy, overall and per item kind, as mean ± std over seeds, with cost:
-training time, peak memory, latency, tokens and an estimated price per 1,000
-queries.
+training time, peak memory, throughput at the run's batch size, per-query
+latency (a seeded sample answered one question at a time: `benchmarks.latency`),
+tokens and an estimated price per 1,000 queries.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class UnitResult:
     peak_memory_mb: float
     status: str = "scored"  # scored | skipped | failed
     reason: str = ""  # why it was skipped, or the error it failed with
+    latency: dict[str, Any] | None = None  # single-question timings (benchmarks.latency)
 
     @property
     def scored(self) -> bool:
@@ -567,10 +569,10 @@ class Harness:
         if resumed is not None:
             return resumed
         remaining, records = self._split_done(unit, done)
-        new, prepare, peak = self.compute_unit(
+        new, prepare, peak, latency = self.compute_unit(
             unit, remaining, lambda chunk: append_answers(self.run_dir, chunk)
         )
-        return self.finish_unit(unit, records + new, prepare, peak)
+        return self.finish_unit(unit, records + new, prepare, peak, latency)
 
     def _split_done(
         self, unit: Unit, done: dict[tuple[str, str], dict[str, Any]]
@@ -597,14 +599,16 @@ class Harness:
             saved["prepare"],
             saved["answer_time_s"],
             saved["peak_memory_mb"],
+            latency=saved.get("latency"),
         )
 
     def compute_unit(
         self, unit: Unit, items: Sequence[Any], sink: Callable[[list[dict[str, Any]]], None]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any], float]:
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], float, dict[str, Any] | None]:
         """Prepare the unit's strategy and answer `items`, handing each chunk of
         answer records to `sink` as it is done (the answers file, locally; the
-        driver, on a cluster). → (records, prepare record, peak memory MB)."""
+        driver, on a cluster), then time single questions (benchmarks/latency.py).
+        → (records, prepare record, peak memory MB, latency record or None)."""
         from advisor.runtime import set_seed
 
         set_seed(unit.seed)
@@ -629,26 +633,45 @@ class Harness:
                 sink(new)
                 records.extend(new)
                 advance(len(chunk), {})
+            latency = self._measure_latency(unit, strategy)
         prepare = {
             "prepare_time_s": round(prepare_time, 3),
             "train_time_s": round(report.train_time_s, 3),
             "train_tokens": report.train_tokens,
             "details": report.details,
         }
-        return records, prepare, max(memory.peak, report.peak_memory_mb)
+        return records, prepare, max(memory.peak, report.peak_memory_mb), latency
 
     def finish_unit(
-        self, unit: Unit, records: list[dict[str, Any]], prepare: dict[str, Any], peak: float
+        self,
+        unit: Unit,
+        records: list[dict[str, Any]],
+        prepare: dict[str, Any],
+        peak: float,
+        latency: dict[str, Any] | None = None,
     ) -> UnitResult:
         """Record a unit that has answered every item (its prepare.json) and score it."""
         answer_time = sum(r["answer_time_share_s"] for r in records)
         saved = {"prepare": prepare, "answer_time_s": answer_time, "peak_memory_mb": peak}
+        if latency is not None:
+            saved["latency"] = latency
         folder = self.run_dir / "strategies" / unit.key
         folder.mkdir(parents=True, exist_ok=True)
         write_json_atomic(folder / "prepare.json", saved)
         order = {item.id: n for n, item in enumerate(self.items)}
         records.sort(key=lambda r: order[r["id"]])
-        return UnitResult(unit, self._score(records), prepare, answer_time, peak)
+        return UnitResult(unit, self._score(records), prepare, answer_time, peak, latency=latency)
+
+    def _measure_latency(self, unit: Unit, strategy) -> dict[str, Any] | None:
+        """Per-query latency: a seeded sample of the questions, each answered alone."""
+        from benchmarks.latency import measure_unit_latency
+
+        n = min(self.config.generation.latency_sample, len(self.items))
+        if n <= 0 or unit.train_size is not None:  # the learning curve shows no latency
+            return None
+        advance = self.start_phase(f"{unit.key}: timing single questions", n)
+        questions = [item.question for item in self.items]
+        return measure_unit_latency(strategy, questions, n, unit.seed, advance)
 
     def _record(self, unit: Unit, item, answer, time_share_s: float) -> dict[str, Any]:
         return {
@@ -665,7 +688,7 @@ class Harness:
             "facts": list(item.facts),
             "prompt_tokens": answer.prompt_tokens,
             "output_tokens": answer.output_tokens,
-            "latency_s": round(answer.latency_s, 4),
+            "batch_time_s": round(answer.latency_s, 4),  # wall time of its whole batch
             "answer_time_share_s": round(time_share_s, 5),
             "scoring": answer.scoring,
             "citations": [
@@ -729,7 +752,6 @@ class Harness:
                     "kind": item.kind,
                     **({"reference": item.reference} if self.task.spec.is_classification else {}),
                     **scores,
-                    "latency_s": record["latency_s"],
                     "prompt_tokens": record["prompt_tokens"],
                     "output_tokens": record["output_tokens"],
                     "scoring": record.get("scoring", "generate"),
@@ -780,9 +802,11 @@ def summarise(
 ) -> dict[str, Any]:
     """scores.json: per strategy, metrics over items and seeds, cost; the learning
     curve; and the strategies that were skipped or failed, with why."""
+    from benchmarks.latency import answering_batch_size
     from benchmarks.metrics import aggregate
 
     hourly = prices["gpu_hour_usd"] if device.is_cuda else prices["cpu_hour_usd"]
+    batch = answering_batch_size(config.generation.batch_size, device.is_cuda)
     labels = task.spec.labels if task.spec.is_classification else ()
     strategies: dict[str, Any] = {}
     not_scored: dict[str, Any] = {}
@@ -792,7 +816,7 @@ def summarise(
         units = [r for r in main if r.unit.name == name]
         scored = [r for r in units if r.scored]
         if scored:
-            strategies[name] = _strategy_entry(scored, hourly, aggregate, labels)
+            strategies[name] = _strategy_entry(scored, hourly, aggregate, labels, batch)
             if units[0].unit.variant:
                 strategies[name]["strategy"] = units[0].unit.strategy
                 strategies[name]["variant"] = dict(units[0].unit.variant)
@@ -810,7 +834,7 @@ def summarise(
             units = [r for r in units if r.scored]
             if not units:
                 continue
-            entry = _strategy_entry(units, hourly, aggregate, labels)
+            entry = _strategy_entry(units, hourly, aggregate, labels, batch)
             entry["train_examples"] = units[0].prepare["details"].get("train_examples")
             curve.setdefault(name, {})[size] = entry
         if name in curve and name in strategies and "all" not in curve[name]:
@@ -824,6 +848,7 @@ def summarise(
         "score_means": _score_meaning(task),
         "seeds": list(config.seeds),
         "device": device.to_dict(),
+        "hourly_usd": hourly,  # the price the cost figures use (--prices, else the shipped table)
         "strategies": strategies,
         "not_scored": not_scored,
         "learning_curve": curve,
@@ -867,8 +892,14 @@ def _score_meaning(task: Task) -> str:
 
 
 def _strategy_entry(
-    units: list[UnitResult], hourly: float, aggregate, labels: Sequence[str] = ()
+    units: list[UnitResult],
+    hourly: float,
+    aggregate,
+    labels: Sequence[str] = (),
+    batch_size: int = 1,
 ) -> dict[str, Any]:
+    from benchmarks.latency import cost_figures
+
     per_seed = [aggregate(u.rows) for u in units]
     kinds = sorted({k for entry in per_seed for k in entry.get("by_kind", {})})
     n_items = len(units[0].rows)
@@ -897,9 +928,11 @@ def _strategy_entry(
             entry["macro_f1"] = summary["macro_f1"]
         classification = summaries[0] | {"seeds_shown": [units[0].unit.seed]}
     overall = _over_seeds(overall_per_seed)
-    for key in ("latency_s", "prompt_tokens", "output_tokens"):
+    for key in ("prompt_tokens", "output_tokens"):
         if key in overall:
             cost[key] = overall[key]["mean"]
+    cost.update(cost_figures(units, batch_size))
+    # what one query costs at the run's throughput (answering time per answer)
     per_query_s = cost["answer_time_s"] / max(n_items, 1)
     cost["cost_per_1k_queries_usd"] = round(per_query_s * 1000 * hourly / 3600, 5)
     cost["train_cost_usd"] = round(cost["train_time_s"] * hourly / 3600, 5)

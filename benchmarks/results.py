@@ -8,6 +8,8 @@
       "task": "banking", "task_version": 1,
       "primary_metric": "score",
       "seeds": [0],
+      "device": {"device": "cpu", "dtype": "float32", ...},
+      "hourly_usd": 0.10,          # the price the cost figures use
       "strategies": {
         "rag": {
           "n_items": 124,
@@ -15,8 +17,10 @@
           "overall": {"score": {"mean": 0.71, "std": 0.0, "n": 1}, "fact_recall": {...}, ...},
           "by_kind": {"seen": {"score": {...}, ...}, "unseen": {...}, ...},
           "cost": {"train_time_s": 0.0, "prepare_time_s": 3.1, "peak_memory_mb": 2100.0,
-                   "latency_s": 1.9, "prompt_tokens": 310.0, "output_tokens": 31.0,
-                   "cost_per_1k_queries_usd": 0.01}
+                   "answer_time_s": 23.4, "prompt_tokens": 310.0, "output_tokens": 31.0,
+                   "answers_per_s": 5.3, "answer_tokens_per_s": 164.0, "batch_size": 64,
+                   "latency_p50_s": 1.7, "latency_p95_s": 1.9, "latency_n": 8,
+                   "cost_per_1k_queries_usd": 0.01, "train_cost_usd": 0.0}
         }
       },
       "learning_curve": {"sft": {"50": {"score": ..., "by_kind": {...}}, ...}},  # optional
@@ -33,6 +37,13 @@ Metrics are higher-is-better except those in `LOWER_IS_BETTER`. `paired` holds
 every pair of strategies compared item by item (benchmarks/significance.py);
 runs written before it existed lack it, and the decision engine then falls back
 to a band from the std over seeds.
+
+Throughput (`answers_per_s`, `answer_tokens_per_s`) is over the whole answering
+pass at `batch_size`; the cost per 1,000 queries comes from it. Per-query latency
+(`latency_p50_s`, `latency_p95_s` over `latency_n` questions) is each question
+answered alone (`benchmarks.latency`). Runs made before these were recorded have
+a `latency_s` instead — the wall time of the batch an answer came from — which
+nothing reads as a latency.
 """
 
 from __future__ import annotations
@@ -53,7 +64,9 @@ LOWER_IS_BETTER = frozenset(
         "hallucinated_numbers",
         "stale",
         "false_decline",
-        "latency_s",
+        "latency_s",  # runs made before per-query latency: a batch's wall time
+        "latency_p50_s",
+        "latency_p95_s",
         "prompt_tokens",
         "output_tokens",
     }
@@ -98,6 +111,8 @@ class RunResults:
     task_type: str = "generation"
     not_scored: dict[str, Any] = field(default_factory=dict)
     paired: dict[tuple[str, str], PairedTest] = field(default_factory=dict)
+    device_type: str = "cpu"  # cpu | cuda: which hourly price applies
+    hourly_usd: float | None = None  # the price the run's cost figures used (older runs: None)
 
     def best(self) -> StrategyResult:
         return max(self.strategies.values(), key=lambda r: r.score.mean)
@@ -186,6 +201,8 @@ def load_run_results(path: str | Path) -> RunResults:
         task_type=str(data.get("task_type", "generation")),
         not_scored=_mapping(data, "not_scored", scores_path),
         paired=paired,
+        device_type=_device_type(data),
+        hourly_usd=_hourly(data),
     )
 
 
@@ -207,3 +224,16 @@ def _paired_tests(
         if test.metric == metric:
             out[(test.a, test.b)] = test
     return out
+
+
+def _device_type(data: dict[str, Any]) -> str:
+    device = data.get("device")
+    name = device.get("device", "cpu") if isinstance(device, dict) else "cpu"
+    return str(name).split(":")[0] or "cpu"
+
+
+def _hourly(data: dict[str, Any]) -> float | None:
+    value = data.get("hourly_usd")
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value) if value >= 0 else None
+    return None

@@ -114,7 +114,7 @@ def test_a_record_appended_after_a_torn_last_line_starts_its_own_line(tmp_path: 
         "answer": "Q5.00",
         "prompt_tokens": 10,
         "output_tokens": 3,
-        "latency_s": 0.1,
+        "batch_time_s": 0.1,
         "answer_time_share_s": 0.1,
         "citations": [],
     }

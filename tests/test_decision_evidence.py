@@ -82,8 +82,31 @@ def test_latency_limit_rules_out_slow_strategies():
     assert rec.approach == "sft"  # the best of those at or under 1 s
     rag = rec.verdict_of("rag")
     assert rag.verdict == NOT_ADVISED and rag.measured.status == "excluded"
-    assert "measured latency 1.90 s exceeds the 1 s limit" in rag.reasons[0]
+    assert "per-query latency 1.90 s (p95) exceeds the 1 s limit" in rag.reasons[0]
     assert "sft+rag scores higher (0.73 ± 0.03) but is ruled out" in " ".join(rec.top.reasons)
+    assert not any("max_latency_s was not checked" in n for n in rec.notes)
+
+
+def _old_costs(data):
+    """scores.json as runs made before per-query latency wrote it: `latency_s` (the wall
+    time of an answer's batch) in place of per-query latency and throughput."""
+    data.pop("hourly_usd", None)
+    for entry in data["strategies"].values():
+        cost = entry["cost"]
+        cost["latency_s"] = 12.0 + cost.pop("latency_p95_s")
+        for key in ("latency_p50_s", "latency_n", "answers_per_s", "answer_tokens_per_s"):
+            cost.pop(key)
+        cost.pop("batch_size")
+
+
+def test_a_batch_wall_time_from_an_older_run_is_never_held_to_a_latency_limit(tmp_path):
+    old = load_run_results(_edited_run(tmp_path, RUN, _old_costs))
+    rec = recommend_from_run(old, Scenario(max_latency_s=1.0))
+    assert rec.approach == "rag"  # as without the limit: nothing is ruled out by it
+    assert not any(v.measured and v.measured.status == "excluded" for v in rec.ranking)
+    assert any("max_latency_s was not checked for prompt, fewshot, rag" in n for n in rec.notes)
+    reasons = " ".join(rec.top.reasons)
+    assert "latency" not in reasons and "2.8 answers/s" in reasons  # from its answering time
 
 
 def test_prompt_token_limit(tmp_path):
@@ -109,8 +132,8 @@ def test_lowest_latency_goal_orders_by_measured_latency(tmp_path):
     rec = recommend_from_run(
         load_run_results(_edited_run(tmp_path, RUN, tie)), Scenario(goal="lowest_latency")
     )
-    assert rec.approach == "sft"  # 0.90 s against 1.90 and 2.10
-    assert "lowest measured latency" in rec.evidence.cost_basis
+    assert rec.approach == "sft"  # p95 0.90 s against 1.90 and 2.10
+    assert "lowest measured per-query latency (p95)" in rec.evidence.cost_basis
 
 
 def test_unmeasured_approaches_are_never_recommended():

@@ -148,14 +148,17 @@ def test_interrupted_run_resumes_and_loses_nothing(
     assert len(partial) == 2  # the first chunk (batch 1 x 2) was saved before the failure
     assert json.loads((run / "manifest.json").read_text())["status"] == "running"
 
-    asked = []
+    batches = []
     original = FlakyStrategy.answer
     monkeypatch.setattr(
-        FlakyStrategy, "answer", lambda self, qs: asked.extend(qs) or original(self, qs)
+        FlakyStrategy, "answer", lambda self, qs: batches.append(list(qs)) or original(self, qs)
     )
     outcome = _harness(config).run()
     assert outcome.resumed and outcome.run_dir == run
-    assert len(asked) == 4  # only the unanswered items
+    answered = [b for b in batches if len(b) == 2]  # chunks of batch 1 x 2
+    assert sum(map(len, answered)) == 4  # only the unanswered items
+    timed = [b for b in batches if len(b) == 1]  # then the latency sample, one at a time
+    assert len(timed) == 6 and batches[-6:] == timed  # 8 asked for, 6 test items
     lines = (run / "answers.jsonl").read_text().splitlines()
     assert lines[:2] == partial and len(lines) == 6
     assert json.loads((run / "manifest.json").read_text())["status"] == "complete"
@@ -367,3 +370,89 @@ def test_the_cost_table_sets_a_full_checkpoint_beside_a_lora_adapter(tmp_path: P
     console = Console(width=140, record=True)
     console.print(cost_table(outcome.scores))
     assert "saved" in console.export_text()
+
+
+# ---------------------------------------------------------------- latency and throughput
+
+
+class RecordingStrategy(PromptStrategy):
+    """The prompt strategy, keeping every batch of questions it was asked."""
+
+    name = "recording"
+    batches: list[list[str]] = []
+
+    def answer(self, questions):
+        RecordingStrategy.batches.append(list(questions))
+        return super().answer(questions)
+
+
+def test_per_query_latency_is_timed_one_question_at_a_time_beside_throughput(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from advisor.tasks import load_task
+
+    monkeypatch.setitem(registry.REGISTRY, "recording", "test_harness:RecordingStrategy")
+    monkeypatch.setattr(RecordingStrategy, "batches", [])
+    generation = {"max_new_tokens": 6, "batch_size": 2, "latency_sample": 3}
+    config = _config(tmp_path, ["recording"], generation=generation)
+    outcome = _harness(config, resume=False).run()
+    batches = RecordingStrategy.batches
+    questions = {item.question for item in load_task(config.task).test}
+    # the answering pass in chunks of several, then three questions, each alone
+    assert all(len(b) > 1 for b in batches[:-3]) and sum(map(len, batches[:-3])) == 6
+    timed = [b[0] for b in batches[-3:]]
+    assert all(len(b) == 1 for b in batches[-3:])
+    assert len(set(timed)) == 3 and set(timed) <= questions
+
+    record = json.loads(
+        (outcome.run_dir / "strategies" / "recording-seed0" / "prepare.json").read_text()
+    )
+    assert len(record["latency"]["samples_s"]) == 3
+    cost = outcome.scores["strategies"]["recording"]["cost"]
+    assert cost["latency_n"] == 3 and cost["latency_p50_s"] <= cost["latency_p95_s"]
+    assert cost["answers_per_s"] > 0 and cost["answer_tokens_per_s"] >= 0
+    assert cost["batch_size"] == 2
+    assert "latency_s" not in cost  # no batch wall time called a latency
+    with (outcome.run_dir / "item_scores.csv").open() as handle:
+        assert not [c for c in next(csv.reader(handle)) if "latency" in c]
+
+    # the same seed times the same questions
+    RecordingStrategy.batches = []
+    _harness(config, resume=False).run()
+    assert [b[0] for b in RecordingStrategy.batches[-3:]] == timed
+
+
+def test_a_latency_sample_of_zero_measures_none(tmp_path: Path) -> None:
+    generation = {"max_new_tokens": 6, "batch_size": 1, "latency_sample": 0}
+    outcome = _harness(_config(tmp_path, ["prompt"], generation=generation)).run()
+    cost = outcome.scores["strategies"]["prompt"]["cost"]
+    assert not [k for k in cost if "latency" in k]
+    assert cost["answers_per_s"] > 0  # throughput is measured all the same
+    record = json.loads(
+        (outcome.run_dir / "strategies" / "prompt-seed0" / "prepare.json").read_text()
+    )
+    assert "latency" not in record
+
+
+def test_a_resumed_run_keeps_the_latency_it_measured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(registry.REGISTRY, "recording", "test_harness:RecordingStrategy")
+    monkeypatch.setitem(registry.REGISTRY, "flaky", "test_harness:FlakyStrategy")
+    monkeypatch.setattr(FlakyStrategy, "calls", 0)
+    monkeypatch.setattr(FlakyStrategy, "failed", False)
+    config = _config(tmp_path, ["recording", "flaky"])
+    with pytest.raises(PowerCut):
+        _harness(config).run()
+    (run,) = (tmp_path / "runs").iterdir()
+    first = json.loads((run / "strategies" / "recording-seed0" / "prepare.json").read_text())
+    assert len(first["latency"]["samples_s"]) == 6
+
+    monkeypatch.setattr(RecordingStrategy, "batches", [])
+    outcome = _harness(config).run()
+    assert outcome.resumed and RecordingStrategy.batches == []  # finished: not timed again
+    cost = outcome.scores["strategies"]["recording"]["cost"]
+    assert cost["latency_p95_s"] == first["latency"]["latency_p95_s"]
+    assert outcome.scores["strategies"]["flaky"]["cost"]["latency_n"] == 6

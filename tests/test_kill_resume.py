@@ -172,7 +172,7 @@ def _sound_answers(runs_dir: Path) -> dict[tuple[str, str], str]:
                 record = json.loads(line)
             except ValueError:
                 continue
-            found[(record["unit"], record["id"], record.get("latency_s"))] = record["answer"]
+            found[(record["unit"], record["id"], record.get("batch_time_s"))] = record["answer"]
     return found
 
 
@@ -182,12 +182,13 @@ def _leftovers(run_dir: Path) -> list[str]:
 
 
 def _item_scores(run_dir: Path) -> list[dict[str, str]]:
-    """item_scores.csv without latency (a wall-clock time, never the same twice)."""
+    """item_scores.csv without timings (wall-clock times, never the same twice)."""
     import csv
 
     with (run_dir / "item_scores.csv").open(encoding="utf-8", newline="") as handle:
         return [
-            {k: v for k, v in row.items() if k != "latency_s"} for row in csv.DictReader(handle)
+            {k: v for k, v in row.items() if "time" not in k and "latency" not in k}
+            for row in csv.DictReader(handle)
         ]
 
 

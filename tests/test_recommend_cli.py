@@ -124,6 +124,16 @@ def test_no_input_is_a_helpful_error():
         (("--format", "pdf", "compute=cpu"), "unknown format 'pdf'"),
         (("-O", "A=Fine-tune", "compute=cpu"), "answer options need the question"),
         (("--from-run", "no/such/run"), "no scores.json here"),
+        (
+            ("--from-run", str(RUN), "--queries-per-month", "-3"),
+            "field '--queries-per-month': expected a positive number of queries a month, got -3",
+        ),
+        (
+            ("compute=cpu", "--queries-per-month", "1000"),
+            "field '--queries-per-month': needs a benchmark run",
+        ),
+        (("compute=cpu", "--prices", "prices.yaml"), "field '--prices': needs a benchmark run"),
+        (("--from-run", str(RUN), "--prices", "no/such.yaml"), "price table not found"),
     ],
 )
 def test_bad_input_errors(args, message):
@@ -148,3 +158,24 @@ def test_help_lists_the_ways_to_call_it():
     assert result.exit_code == 0
     for flag in ("--text", "--from-run", "--format", "--option", "--output"):
         assert flag in result.output
+
+
+def test_break_even_from_a_run_at_the_users_prices_and_volume(tmp_path):
+    result = run("--from-run", str(RUN), "--queries-per-month", "2500")
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "Break-even against rag" in out and "at 2,500/month" in out
+    assert "At $0.10 per CPU hour, the price the run used" in out
+    assert "sft $0.0114 $0.0040 $0.0100 1,911 above break-even" in out
+    assert "sft+rag $0.0119 $0.0110 $0.0100 never never repaid" in out
+    assert "cpt $0.0182 $0.0040 $0.0100 3,038 below break-even: repaid after 1.2 months" in out
+
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("cpu_hour_usd: 1.00\ngpu_hour_usd: 3.00\n")
+    result = run("--from-run", str(RUN), "--prices", str(prices))
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert f"At $1.00 per CPU hour, from {prices}" in out
+    # ten times the price: ten times the training cost and the saving, the same volume
+    assert "sft $0.1144 $0.0400 $0.0999 1,911" in out
+    assert "Add --queries-per-month N" in out

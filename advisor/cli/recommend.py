@@ -31,6 +31,14 @@ def recommend(
     from_run: Path = typer.Option(
         None, "--from-run", help="A benchmark run folder (runs/<id>) as evidence."
     ),
+    prices: Path = typer.Option(
+        None, "--prices", help="Hourly price table (YAML) for the break-even (with --from-run)."
+    ),
+    queries_per_month: int = typer.Option(
+        None,
+        "--queries-per-month",
+        help="Your query volume: above or below each trained strategy's break-even.",
+    ),
     fmt: str = typer.Option(
         None, "--format", "-f", help="terminal | md | html (default: from -o, else terminal)."
     ),
@@ -49,6 +57,7 @@ def recommend(
     [dim]advisor recommend labeled_examples=100 gaps=tone label_quality=high[/]
     [dim]advisor recommend --text "Our policies change weekly and answers must cite them."[/]
     [dim]advisor recommend --from-run runs/<id> -o report.html[/]
+    [dim]advisor recommend --from-run runs/<id> --prices prices.yaml --queries-per-month 50000[/]
 
     Fields: labeled_examples, label_quality, unlabeled_corpus, knowledge, knowledge_changes, gaps,
     base_model_fit, base_model_exists, compute, budget, timeline, latency, token_budget, citations,
@@ -56,7 +65,15 @@ def recommend(
     """
     from advisor.decision.request import Request, build_recommendation, output_format, write_report
 
-    request = Request(tuple(inputs or ()), text, tuple(options or ()), from_run, embed)
+    request = Request(
+        tuple(inputs or ()),
+        text,
+        tuple(options or ()),
+        from_run,
+        embed,
+        prices=prices,
+        queries_per_month=queries_per_month,
+    )
     rec, choice = build_recommendation(request)
     written = write_report(rec, choice, output_format(fmt, output), output, console)
     if written is not None:

@@ -207,19 +207,25 @@ def _no_change_note(approach: str, scored: Scored) -> tuple[str, ...]:
 
 
 def recommend(
-    scenario: Scenario, evidence: RunResults | None = None, rules: RuleSet | None = None
+    scenario: Scenario,
+    evidence: RunResults | None = None,
+    rules: RuleSet | None = None,
+    **costing: Any,
 ) -> Recommendation:
     """Rank every approach for the scenario; with a benchmark run, let the measurements decide
-    among the strategies the constraints allow (see `advisor.decision.evidence`)."""
+    among the strategies the constraints allow (see `advisor.decision.evidence`). `costing`
+    (prices, price_source, queries_per_month) sets the break-even arithmetic."""
     ranked = rank_by_rules(scenario, rules)
     if evidence is None:
         return ranked
     from advisor.decision.evidence import apply_evidence
 
-    return apply_evidence(ranked, evidence)
+    return apply_evidence(ranked, evidence, **costing)
 
 
-def recommend_from_run(results: RunResults, scenario: Scenario | None = None) -> Recommendation:
+def recommend_from_run(
+    results: RunResults, scenario: Scenario | None = None, **costing: Any
+) -> Recommendation:
     """The recommendation for a finished benchmark run (what `advisor compare` prints last).
 
     The run says what the task produces (labels or text) when the scenario does not."""
@@ -228,4 +234,4 @@ def recommend_from_run(results: RunResults, scenario: Scenario | None = None) ->
         scenario = scenario.replace(
             output="labels" if results.task_type == "classification" else "text"
         )
-    return recommend(scenario, evidence=results)
+    return recommend(scenario, evidence=results, **costing)

@@ -19,17 +19,23 @@ whose score is within the noise band of the best.
   few-shot < RAG < SFT < RAG+SFT < continued pre-training < full fine-tuning <
   scratch; see
   `approaches.EFFORT`), then measured cost per 1,000 queries, then train time.
-  When the goal is the lowest latency (or latency is strict): measured latency
-  first, then prompt tokens.
+  When the goal is the lowest latency (or latency is strict): measured
+  per-query latency (p95 of single questions) first, then prompt tokens.
 - **Constraints.** A strategy is excluded when a rule vetoes it, or when its
-  measured latency or prompt tokens exceed the scenario's `max_latency_s` or
-  `max_prompt_tokens`.
+  per-query latency (p95) or prompt tokens exceed the scenario's `max_latency_s`
+  or `max_prompt_tokens`. A run made before per-query latency was measured has
+  only a batch's wall time (`latency_s`): that is no latency, so `max_latency_s`
+  is not checked against it, and a note says so.
+- **Break-even.** Each trained strategy against the best untrained one: the
+  query volume above which its training cost is repaid by cheaper queries
+  (`advisor.decision.breakeven`).
 """
 
 from __future__ import annotations
 
 import math
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from advisor.config import DEFAULT_STRATEGIES
@@ -44,6 +50,7 @@ from advisor.decision.recommendation import (
     Recommendation,
 )
 from advisor.decision.scenario import Scenario
+from benchmarks.latency import answers_per_second, query_latency_s
 from benchmarks.results import RunResults, Stat, StrategyResult
 from benchmarks.significance import PairedTest
 
@@ -138,10 +145,15 @@ def cost_key(result: StrategyResult, scenario: Scenario) -> tuple[float, ...]:
     """Sort key for "cheapest" (see the module docstring)."""
     cost = result.cost
     effort = float(effort_rank(result.name))
-    per_query = cost.get("cost_per_1k_queries_usd", cost.get("latency_s", 0.0))
+    per_query = cost.get("cost_per_1k_queries_usd", 0.0)
     train = cost.get("train_time_s", 0.0) + cost.get("prepare_time_s", 0.0)
     if latency_first(scenario):
-        return (cost.get("latency_s", math.inf), cost.get("prompt_tokens", math.inf), effort)
+        latency = query_latency_s(cost)
+        return (
+            math.inf if latency is None else latency,
+            cost.get("prompt_tokens", math.inf),
+            effort,
+        )
     return (effort, per_query, train)
 
 
@@ -151,7 +163,7 @@ def latency_first(scenario: Scenario) -> bool:
 
 def cost_basis(scenario: Scenario) -> str:
     if latency_first(scenario):
-        return "cheapest = lowest measured latency, then fewest prompt tokens"
+        return "cheapest = lowest measured per-query latency (p95), then fewest prompt tokens"
     return (
         "cheapest = least effort to build and run (prompt < few-shot < RAG < SFT < RAG+SFT < "
         "continued pre-training < full fine-tuning < scratch), then cost per 1,000 queries, "
@@ -166,13 +178,16 @@ def exclusion(
     if verdict is not None and verdict.vetoed_by:
         rule = next(r for r in verdict.rules if isinstance(r.effect, str))
         return f"rule {rule.id}: {rule.rationale.rstrip('.')}"
-    latency = result.cost.get("latency_s")
+    latency = query_latency_s(result.cost)
     if (
         scenario.max_latency_s is not None
         and latency is not None
         and latency > scenario.max_latency_s
     ):
-        return f"measured latency {latency:.2f} s exceeds the {scenario.max_latency_s:g} s limit"
+        return (
+            f"per-query latency {latency:.2f} s (p95) exceeds the "
+            f"{scenario.max_latency_s:g} s limit"
+        )
     tokens = result.cost.get("prompt_tokens")
     if (
         scenario.max_prompt_tokens is not None
@@ -210,8 +225,15 @@ def _cost_phrase(result: StrategyResult) -> str:
     parts = []
     if "train_time_s" in cost:
         parts.append(f"train time {cost['train_time_s']:.0f} s")
-    if "latency_s" in cost:
-        parts.append(f"latency {cost['latency_s']:.2f} s")
+    if query_latency_s(cost) is not None:
+        parts.append(
+            f"latency {cost.get('latency_p50_s', cost['latency_p95_s']):.2f} s p50 / "
+            f"{cost['latency_p95_s']:.2f} s p95 per question"
+        )
+    rate = answers_per_second(cost, result.n_items)
+    if rate is not None:
+        batch = f" at batch {cost['batch_size']:.0f}" if "batch_size" in cost else ""
+        parts.append(f"{rate:.1f} answers/s{batch}")
     if "prompt_tokens" in cost:
         parts.append(f"{cost['prompt_tokens']:.0f} prompt tokens")
     if "cost_per_1k_queries_usd" in cost:
@@ -243,8 +265,18 @@ def _kind_phrase(
 # ---------------------------------------------------------------- applying the evidence
 
 
-def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendation:
-    """Re-rank a rules-only recommendation with the run's measurements."""
+def apply_evidence(
+    ranked: Recommendation,
+    results: RunResults,
+    *,
+    prices: Mapping[str, float] | None = None,
+    price_source: str = "--prices",
+    queries_per_month: int | None = None,
+) -> Recommendation:
+    """Re-rank a rules-only recommendation with the run's measurements, and work out
+    the break-even volumes at `prices` (else the run's own price)."""
+    from advisor.decision.breakeven import break_even_table, hourly_price
+
     scenario = ranked.scenario
     metric = results.primary_metric
     verdicts = {v.approach: v for v in ranked.ranking}
@@ -316,11 +348,19 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
     unmeasured = [
         _unmeasured(v, results) for v in ranked.ranking if v.approach not in measured_names
     ]
+    hourly, price_basis = hourly_price(results, prices, price_source)
     ranking = _order(measured_verdicts, unmeasured, metric)
     notes = ranked.notes
     if chosen is None:
         notes += (
             "No measured strategy meets the constraints: the ranking of unmeasured approaches comes from the rules.",
+        )
+    unchecked = [r.name for r in strategies if query_latency_s(r.cost) is None]
+    if scenario.max_latency_s is not None and unchecked:
+        notes += (
+            f"max_latency_s was not checked for {', '.join(unchecked)}: the run did not time "
+            "single questions (made before per-query latency was measured, or with "
+            "generation.latency_sample: 0); its batch wall times are no latency.",
         )
     summary = EvidenceSummary(
         run_id=results.run_id,
@@ -332,6 +372,10 @@ def apply_evidence(ranked: Recommendation, results: RunResults) -> Recommendatio
         best=best.name,
         results=results,
         band_note=band_note(results),
+        break_even=break_even_table(results, hourly, metric),
+        hourly_usd=hourly,
+        price_basis=price_basis,
+        queries_per_month=queries_per_month,
     )
     return replace(ranked, ranking=ranking, evidence=summary, notes=notes, source="run")
 
@@ -483,7 +527,7 @@ def _cost_compare(cheaper: StrategyResult, other: StrategyResult) -> str:
         parts.append(f"less effort than {other.name}")
     for key, name, fmt in (
         ("train_time_s", "train time", "{:.0f} s"),
-        ("latency_s", "latency", "{:.2f} s"),
+        ("latency_p95_s", "p95 latency", "{:.2f} s"),
         ("prompt_tokens", "prompt tokens", "{:.0f}"),
     ):
         if key in cheaper.cost and key in other.cost and cheaper.cost[key] != other.cost[key]:

@@ -1,16 +1,17 @@
 """The report's two plots of a benchmark run: score per strategy and item kind, and
-score against cost. matplotlib is imported inside the functions (the CLI must
+score against cost (one-time, and per query: p95 of single questions). matplotlib is imported inside the functions (the CLI must
 start instantly) and always with the non-interactive Agg backend.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from advisor.fileio import write_bytes_atomic
-from benchmarks.results import RunResults
+from benchmarks.results import RunResults, StrategyResult
 
 KIND_ORDER = ("seen", "unseen", "drift", "style", "out_of_scope")
 CHOSEN_COLOR = "#1b7f3b"
@@ -75,22 +76,41 @@ def score_by_kind(results: RunResults, chosen: str | None = None) -> Any:
     return fig
 
 
+def _per_query_panel(results: RunResults) -> tuple[str, Callable[[StrategyResult], float | None]]:
+    """The second panel's axis: per-query latency (p95 of single questions) where the run
+    measured it; else, for an older run, answering time per query at its batch size —
+    labelled as such, never as a latency."""
+    from benchmarks.latency import answers_per_second, query_latency_s
+
+    if any(query_latency_s(r.cost) is not None for r in results.strategies.values()):
+        return "per-query latency, p95 (s, one question alone)", lambda r: query_latency_s(r.cost)
+
+    def time_per_answer(result: StrategyResult) -> float | None:
+        rate = answers_per_second(result.cost, result.n_items)
+        return None if rate is None else 1 / rate
+
+    return "answering time per query at the run's batch size (s)", time_per_answer
+
+
 def score_vs_cost(results: RunResults, chosen: str | None = None) -> Any:
-    """Two panels: score against one-time cost (train + prepare time) and against per-query latency."""
+    """Two panels: score against one-time cost (train + prepare time) and against per-query
+    latency (p95 of questions answered one at a time)."""
     plt = _pyplot()
     metric = _metric(results)
     fig, axes = plt.subplots(1, 2, figsize=(7.2, 2.9), sharey=True)
     panels = (
         (
             "train + prepare time (s, log)",
-            lambda c: c.get("train_time_s", 0.0) + c.get("prepare_time_s", 0.0),
+            lambda r: r.cost.get("train_time_s", 0.0) + r.cost.get("prepare_time_s", 0.0),
         ),
-        ("latency per query (s)", lambda c: c.get("latency_s", 0.0)),
+        _per_query_panel(results),
     )
     for ax, (xlabel, cost_of) in zip(axes, panels, strict=True):
         for name, result in results.strategies.items():
             stat = result.overall.get(metric) or result.score
-            x = cost_of(result.cost)
+            x = cost_of(result)
+            if x is None:  # not measured for this strategy: no point to place
+                continue
             color = CHOSEN_COLOR if name == chosen else OTHER_COLOR
             ax.errorbar(
                 x,

@@ -13,6 +13,7 @@ from advisor.decision.approaches import label
 from advisor.decision.scenario import Scenario
 
 if TYPE_CHECKING:
+    from advisor.decision.breakeven import BreakEven
     from benchmarks.results import RunResults
     from benchmarks.significance import PairedTest
 
@@ -123,6 +124,10 @@ class EvidenceSummary:
     best: str
     results: RunResults = field(repr=False)
     band_note: str = "Noise band: std over seeds, else the binomial standard error over items."
+    break_even: tuple[BreakEven, ...] = ()  # each trained strategy against the best untrained
+    hourly_usd: float | None = None  # the price the break-even uses
+    price_basis: str = ""  # where that price came from, in words
+    queries_per_month: int | None = None  # the user's volume, when given
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from advisor.decision.approaches import label
+from advisor.decision.breakeven import format_queries
 from advisor.decision.recommendation import (
     NOT_ADVISED,
     RECOMMENDED,
@@ -50,6 +51,10 @@ SHORT_LABELS = {
     "distill": "Distillation",
     "preference": "Preference tuning",
 }
+COST_NOTE = (
+    "p50/p95: seconds for one question answered alone (a seeded sample of the test set); "
+    "answers/s: throughput at the run's batch size, which $/1k q comes from."
+)
 
 
 # ---------------------------------------------------------------- shared content
@@ -133,6 +138,8 @@ def _measured_cell(verdict: ApproachVerdict) -> str:
 
 def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     """Header and rows of the measured table, in ranking order."""
+    from benchmarks.latency import answers_per_second
+
     assert rec.evidence is not None
     results = rec.evidence.results
     kinds = [k for k in KIND_COLUMNS if any(k in r.by_kind for r in results.strategies.values())]
@@ -143,7 +150,9 @@ def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
         "vs best (95% CI)" if paired else "noise band",
         *[k.replace("_", "-") for k in kinds],
         "train s",
-        "latency s",
+        "p50 s",
+        "p95 s",
+        "answers/s",
         "prompt tok",
         "$/1k q",
         "status",
@@ -161,7 +170,9 @@ def evidence_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
                 _versus_cell(verdict.approach, m) if paired else f"{m.band:.2f}",
                 *[f"{m.by_kind[k]:.2f}" if k in m.by_kind else "—" for k in kinds],
                 _num(cost.get("train_time_s"), "{:.0f}"),
-                _num(cost.get("latency_s"), "{:.2f}"),
+                _num(cost.get("latency_p50_s"), "{:.2f}"),
+                _num(cost.get("latency_p95_s"), "{:.2f}"),
+                _num(answers_per_second(cost, m.n_items), "{:.1f}"),
                 _num(cost.get("prompt_tokens"), "{:.0f}"),
                 _num(cost.get("cost_per_1k_queries_usd"), "{:.3f}"),
                 m.status,
@@ -180,6 +191,58 @@ def _versus_cell(name: str, m: Measured) -> str:
 
 def _num(value: float | None, fmt: str) -> str:
     return "—" if value is None else fmt.format(value)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
+
+
+def break_even_title(rec: Recommendation) -> str:
+    assert rec.evidence is not None and rec.evidence.break_even
+    return f"Break-even against {rec.evidence.break_even[0].baseline}"
+
+
+def break_even_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the break-even table: each trained strategy against the best
+    untrained one, and, with the user's volume, whether it is above or below."""
+    evidence = rec.evidence
+    assert evidence is not None and evidence.break_even
+    baseline = evidence.break_even[0].baseline
+    volume = evidence.queries_per_month
+    header = [
+        "trained",
+        "training $",
+        "$/1k q",
+        f"{baseline} $/1k q",
+        "break-even queries/month",
+        *([f"at {volume:,}/month"] if volume else []),
+    ]
+    rows = [
+        [
+            b.strategy,
+            _usd(b.train_cost_usd),
+            _usd(b.query_cost_usd * 1000),
+            _usd(b.baseline_query_cost_usd * 1000),
+            format_queries(b.queries),
+            *([b.verdict(volume)] if volume else []),
+        ]
+        for b in evidence.break_even
+    ]
+    return header, rows
+
+
+def break_even_note(rec: Recommendation) -> str:
+    evidence = rec.evidence
+    assert evidence is not None and evidence.break_even
+    baseline = evidence.break_even[0].baseline
+    return (
+        f"At ${evidence.hourly_usd:.2f} {evidence.price_basis}. Break-even: the monthly query "
+        f"volume above which a trained strategy's training cost is repaid within the month by "
+        f"queries cheaper than {baseline}'s (the best untrained strategy: shorter prompts, no "
+        f"retrieval, so more answers per second); never where it costs as much or more per "
+        f"query. Training $ = train time x the hourly price; $/1k q from the throughput."
+        + ("" if evidence.queries_per_month else " Add --queries-per-month N to place your volume.")
+    )
 
 
 def _understood_rows(rec: Recommendation) -> list[tuple[str, str, str]]:
@@ -233,8 +296,12 @@ def _terminal_sections(rec: Recommendation, choice: OptionChoice | None, show_ru
             _table("What would change the verdict", ("approach", "change"), change_rows(rec))
         )
     if rec.evidence is not None:
-        note = Text(f"{rec.evidence.cost_basis}. {rec.evidence.band_note}", style="dim")
+        note = Text(f"{rec.evidence.cost_basis}. {rec.evidence.band_note} {COST_NOTE}", style="dim")
         sections.append(Group(_evidence_table(rec), note))
+    if rec.evidence is not None and rec.evidence.break_even:
+        header, rows = break_even_rows(rec)
+        table = _table(break_even_title(rec), header, rows)
+        sections.append(Group(table, Text(break_even_note(rec), style="dim")))
     if choice is not None:
         options = _table(
             "Answer options", ("option", "text", "approach", "rank"), option_rows(rec, choice)
@@ -305,7 +372,7 @@ def _evidence_table(rec: Recommendation) -> Group:
     """Two tables in the terminal (scores, then cost): one would not fit 100 columns."""
     assert rec.evidence is not None
     header, rows = evidence_rows(rec)
-    n_cost = 4  # train s, latency s, prompt tok, $/1k q sit before the status column
+    n_cost = 6  # train s, p50 s, p95 s, answers/s, prompt tok, $/1k q sit before the status
     score_cols = [*range(len(header) - n_cost - 1), len(header) - 1]
     cost_cols = [0, *range(len(header) - n_cost - 1, len(header) - 1)]
     short = {"out-of-scope": "oos"}
@@ -400,9 +467,19 @@ def to_markdown(
             "",
             _md_table(header, rows),
             "",
-            f"{rec.evidence.cost_basis}. {rec.evidence.band_note}",
+            f"{rec.evidence.cost_basis}. {rec.evidence.band_note} {COST_NOTE}",
             "",
         ]
+        if rec.evidence.break_even:
+            header, rows = break_even_rows(rec)
+            out += [
+                f"## {break_even_title(rec)}",
+                "",
+                _md_table(header, rows),
+                "",
+                break_even_note(rec),
+                "",
+            ]
         if plots_dir is not None:
             from advisor.decision.plots import write_png_plots
 
@@ -574,8 +651,21 @@ def _html_evidence(rec: Recommendation) -> list[str]:
             numeric=numeric,
             table_class="measured",
         ),
-        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {_esc(rec.evidence.band_note)}</p>',
+        f'<p class="meta">{_esc(rec.evidence.cost_basis)}. {_esc(rec.evidence.band_note)} '
+        f"{_esc(COST_NOTE)}</p>",
     ]
+    if rec.evidence.break_even:
+        be_header, be_rows = break_even_rows(rec)
+        parts += [
+            f"<h2>{_esc(break_even_title(rec))}</h2>",
+            _html_table(
+                be_header,
+                [[_esc(c) for c in row] for row in be_rows],
+                numeric={1, 2, 3, 4},
+                table_class="measured",
+            ),
+            f'<p class="meta">{_esc(break_even_note(rec))}</p>',
+        ]
     for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
         parts.append(f'<figure aria-label="{_esc(name)}">{svg}</figure>')
     return parts

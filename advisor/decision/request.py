@@ -40,6 +40,8 @@ class Request:
     run: Path | None = None
     embed: bool = True
     notes: list[str] = field(default_factory=list)
+    prices: Path | None = None  # an hourly price table for the break-even (--prices)
+    queries_per_month: int | None = None  # the user's volume, placed against break-even
 
     @property
     def empty(self) -> bool:
@@ -114,12 +116,13 @@ def build_recommendation(request: Request):
         scenario = scenario.replace(**parsed.scenario.known())
         understood = parsed.understood
     scenario = apply_overrides(scenario, settings)
+    costing = _costing(request)
     evidence = None
     if request.run is not None:
         from benchmarks.results import load_run_results
 
         evidence = load_run_results(request.run)
-    rec = recommend(scenario, evidence)
+    rec = recommend(scenario, evidence, **costing)
     if request.text:
         rec = rec.with_text(understood)
         if request.options:
@@ -135,6 +138,30 @@ def build_recommendation(request: Request):
 
         rec = replace(rec, notes=rec.notes + notes)
     return rec, choice
+
+
+def _costing(request: Request) -> dict:
+    """The break-even settings (`--prices`, `--queries-per-month`), checked: both need a run."""
+    volume = request.queries_per_month
+    for flag, given in (("--prices", request.prices), ("--queries-per-month", volume)):
+        if given is not None and request.run is None:
+            raise ScenarioError(
+                "needs a benchmark run: the break-even comes from its measured costs",
+                field=flag,
+                hint="add --from-run runs/<run-id>",
+            )
+    if volume is not None and (isinstance(volume, bool) or volume < 1):
+        raise ScenarioError(
+            f"expected a positive number of queries a month, got {volume}",
+            field="--queries-per-month",
+            hint="for example: --queries-per-month 50000",
+        )
+    costing: dict = {"queries_per_month": volume}
+    if request.prices is not None:
+        from benchmarks.harness import load_prices
+
+        costing |= {"prices": load_prices(request.prices), "price_source": str(request.prices)}
+    return costing
 
 
 def _learned_choice(text: str, options: dict[str, str], choice):
