@@ -136,3 +136,19 @@ def test_a_swept_variant_is_judged_as_its_strategy_and_counts_it_measured(tmp_pa
     names = [v.approach for v in recommendation.ranking]
     assert {"sft(sft.lora.r=2)", "sft(sft.lora.r=4)"} <= set(names)
     assert "sft" not in names  # measured through its variants, not listed as unmeasured
+
+
+def test_the_report_plots_each_learning_curve_and_says_where_it_meets_rag(tmp_path: Path) -> None:
+    from advisor.decision import recommend_from_run, to_html, to_markdown
+    from benchmarks.results import load_run_results
+
+    config = _config(tmp_path, ["rag", "sft", "full_ft"], train_sizes=["2", "all"])
+    results = load_run_results(_run(config).run_dir)
+    recommendation = recommend_from_run(results)
+    markdown = to_markdown(recommendation, plots_dir=tmp_path / "plots")
+    assert (tmp_path / "plots" / "learning_curves.png").stat().st_size > 0
+    assert "![learning curves](plots/learning_curves.png)" in markdown
+    for name in ("sft", "full_ft"):
+        line = next(x for x in markdown.splitlines() if x.startswith(f"{name} within the noise"))
+        assert "from 2 examples" in line or "from 13 examples" in line or "not within" in line
+    assert 'aria-label="learning_curves"' in to_html(recommendation, title="t")

@@ -133,12 +133,92 @@ def score_vs_cost(results: RunResults, chosen: str | None = None) -> Any:
     return fig
 
 
+def _curve_points(curve: dict[str, Any], kind: str, metric: str) -> list[tuple[int, float, float]]:
+    """(train examples, mean, std) of one curve on one kind ('overall' or an item kind)."""
+    points = []
+    for entry in curve.values():
+        n = entry.get("train_examples")
+        block = entry.get("overall", {}) if kind == "overall" else entry.get("by_kind", {})
+        stat = block.get(metric) if kind == "overall" else block.get(kind, {}).get(metric)
+        if isinstance(n, int | float) and n > 0 and isinstance(stat, dict) and "mean" in stat:
+            points.append((int(n), float(stat["mean"]), float(stat.get("std") or 0.0)))
+    return sorted(points)
+
+
+def learning_curves(results: RunResults) -> Any:
+    """Score against labeled examples (log scale), one panel per kind, mean ± std over
+    seeds for each strategy with a curve (sft, full_ft, each swept variant); RAG, which
+    trains nothing, as a band (its mean ± std)."""
+    plt = _pyplot()
+    from matplotlib import ticker
+
+    metric = _metric(results)
+    curves = results.learning_curve
+    kinds = ["overall", *[k for k in KIND_ORDER if k != "out_of_scope"]]
+    kinds = [k for k in kinds if any(_curve_points(c, k, metric) for c in curves.values())]
+    fig, axes = plt.subplots(1, len(kinds), figsize=(2.1 * len(kinds) + 0.6, 2.8), sharey=True)
+    axes = list(axes) if len(kinds) > 1 else [axes]
+    rag = results.strategies.get("rag")
+    cmap = plt.get_cmap("tab10")
+    for ax, kind in zip(axes, kinds, strict=True):
+        if rag is not None:
+            stat = (
+                rag.overall.get(metric)
+                if kind == "overall"
+                else rag.by_kind.get(kind, {}).get(metric)
+            )
+            if stat is not None:
+                ax.axhspan(
+                    stat.mean - stat.std,
+                    stat.mean + stat.std,
+                    color="#bbbbbb",
+                    alpha=0.5,
+                    linewidth=0,
+                )
+                ax.axhline(stat.mean, color="#777777", linewidth=1, label="rag (no training)")
+        for c, (name, curve) in enumerate(curves.items()):
+            points = _curve_points(curve, kind, metric)
+            if points:
+                xs, means, stds = zip(*points, strict=True)
+                ax.errorbar(
+                    xs,
+                    means,
+                    yerr=stds,
+                    marker="o",
+                    markersize=3,
+                    capsize=2,
+                    linewidth=1.2,
+                    color=cmap(c),
+                    label=name,
+                )
+        ax.set_xscale("log")
+        sizes = sorted({n for c in curves.values() for n, _, _ in _curve_points(c, kind, metric)})
+        ax.set_xticks(sizes)  # the sizes measured, written out, not powers of ten
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda x, _: f"{x:,.0f}"))
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+        ax.tick_params(axis="x", labelsize=7, labelrotation=45)
+        ax.set_title(kind.replace("_", "-"), fontsize=9)
+        ax.set_xlabel("train examples", fontsize=8)
+        ax.set_ylim(0, 1.05)
+        ax.spines[["top", "right"]].set_visible(False)
+    axes[0].set_ylabel(metric)
+    axes[0].legend(fontsize=6, loc="upper left", frameon=False)
+    fig.suptitle(
+        f"learning curves: {metric} by labeled examples (mean ± std over seeds)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
+
+
 def figures(results: RunResults, chosen: str | None = None) -> dict[str, Any]:
-    """name → figure, in report order."""
-    return {
+    """name → figure, in report order (the learning curves when the run has them)."""
+    out = {
         "score_by_kind": score_by_kind(results, chosen),
         "score_vs_cost": score_vs_cost(results, chosen),
     }
+    if results.learning_curve:
+        out["learning_curves"] = learning_curves(results)
+    return out
 
 
 def to_bytes(fig: Any, fmt: str) -> bytes:

@@ -32,6 +32,7 @@ from advisor.decision.scenario import SCENARIO_SPACE, describe, format_value
 
 if TYPE_CHECKING:
     from advisor.decision.text import OptionChoice
+    from benchmarks.results import RunResults
 
 VERDICT_STYLE = {RECOMMENDED: "bold green", VIABLE: "yellow", NOT_ADVISED: "red"}
 KIND_COLUMNS = ("seen", "unseen", "drift", "style", "out_of_scope")
@@ -488,6 +489,11 @@ def to_markdown(
             out += [
                 f"![{name.replace('_', ' ')}]({link}/{path.name})" for name, path in paths.items()
             ] + [""]
+            out += (
+                [*curve_lines(rec.evidence.results), ""]
+                if rec.evidence.results.learning_curve
+                else []
+            )
     if choice is not None:
         rows = option_rows(rec, choice)
         out += [
@@ -668,4 +674,23 @@ def _html_evidence(rec: Recommendation) -> list[str]:
         ]
     for name, svg in svg_plots(rec.evidence.results, rec.evidence.chosen).items():
         parts.append(f'<figure aria-label="{_esc(name)}">{svg}</figure>')
+    parts += [f'<p class="meta">{_esc(line)}</p>' for line in curve_lines(rec.evidence.results)]
     return parts
+
+
+def curve_lines(results: RunResults) -> list[str]:
+    """Per learning curve: per kind, the fewest examples at which it comes within
+    the noise band of RAG, or that it never does in the range measured."""
+    from advisor.display import curve_caption
+
+    rag = results.strategies.get("rag")
+    if not results.learning_curve or rag is None:
+        return []
+    metric = results.primary_metric
+    by_kind = {
+        kind: {"score": {"mean": stats[metric].mean, "std": stats[metric].std}}
+        for kind, stats in rag.by_kind.items()
+        if metric in stats
+    }
+    scores = {"learning_curve": results.learning_curve, "strategies": {"rag": {"by_kind": by_kind}}}
+    return [curve_caption(scores, name) + "." for name in results.learning_curve]
