@@ -301,7 +301,9 @@ class RunConfig:
             + ", ".join(ALL_STRATEGIES)
         },
     )
-    profile: str = field(default="standard", metadata={"help": "quick | standard | full"})
+    profile: str = field(
+        default="standard", metadata={"help": "quick | standard | full | thorough"}
+    )
     seeds: list[int] = field(
         default_factory=lambda: [0], metadata={"help": "one run per seed; mean ± std"}
     )

@@ -25,7 +25,8 @@ from strategies.registry import available_strategies
 def test_every_shipped_profile_validates(profile: str) -> None:
     config = resolve_config(profile=profile)
     assert config.profile == profile
-    assert config.strategies == []  # the task type's defaults
+    # the task type's defaults, but in the study, which names what it compares
+    assert config.strategies == ([] if profile != "thorough" else ["rag", "sft", "full_ft"])
 
 
 def test_default_strategies_are_registered_and_cover_every_task_type() -> None:
@@ -34,8 +35,18 @@ def test_default_strategies_are_registered_and_cover_every_task_type() -> None:
     assert set(DEFAULT_STRATEGIES) == {"generation", "classification"}
 
 
-def test_profiles_are_the_documented_three() -> None:
-    assert set(list_profiles()) == {"quick", "standard", "full"}
+def test_profiles_are_the_documented_four() -> None:
+    assert set(list_profiles()) == {"quick", "standard", "full", "thorough"}
+
+
+def test_the_thorough_profile_is_the_fine_tuning_study() -> None:
+    from advisor.config import sweep_axes
+
+    config = resolve_config(profile="thorough")
+    assert config.task == "banking-large" and config.seeds == [0, 1, 2]
+    assert config.train_sizes == ["100", "300", "1000", "all"]
+    assert sweep_axes(config) == [("sft.epochs", ["1", "3"]), ("full_ft.epochs", ["1", "3"])]
+    assert config.sft.max_steps == config.full_ft.max_steps == 0  # the epochs decide
 
 
 @pytest.mark.parametrize("profile", list_profiles())

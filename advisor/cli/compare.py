@@ -29,7 +29,11 @@ def compare(
         help="Comma-separated: prompt,fewshot,rag,sft,cpt,sft+rag,scratch (default: all).",
     ),
     profile: str = typer.Option(
-        "standard", "--profile", "-p", help="quick (smoke run) | standard | full."
+        "standard",
+        "--profile",
+        "-p",
+        help="quick (smoke run) | standard | full (3 seeds, longer training) | thorough (the "
+        "fine-tuning study: sft and full_ft by train size and epochs on banking-large).",
     ),
     limit: int = typer.Option(None, "--limit", "-n", help="Score only the first N test items."),
     seed: int = typer.Option(None, "--seed", help="One seed for every strategy (default 0)."),
