@@ -61,20 +61,25 @@ def _scores(outcome) -> dict[str, float]:
 def test_a_sweep_on_ray_gives_the_serial_runs_answers_and_keeps_dependency_order(
     tmp_path: Path, cluster
 ) -> None:
-    serial = _run(_config(tmp_path, "serial"))
+    sweep = {"sweep": ["rag.top_k=1,2"]}  # a sweep works on Ray too: rag and sft+rag twice
+    serial = _run(_config(tmp_path, "serial", **sweep))
     executor = RayExecutor()
-    on_ray = _run(_config(tmp_path, "ray"), executor)
+    on_ray = _run(_config(tmp_path, "ray", **sweep), executor)
     answers = _answers(on_ray.run_dir)
-    assert len(answers) == 2 * 4 * 6 and answers == _answers(serial.run_dir)
+    assert len(answers) == 2 * (1 + 2 + 2 + 2) * 6 and answers == _answers(serial.run_dir)
     assert _scores(on_ray) == _scores(serial)
     assert json.loads((on_ray.run_dir / "manifest.json").read_text())["status"] == "complete"
     events = executor.events
     for seed in (0, 1):  # sft+rag answers with sft's adapter: submitted once sft finished
-        finished = events.index(("finished", f"sft-seed{seed}"))
-        assert events.index(("submitted", f"sft+rag-seed{seed}")) > finished
+        for k in (1, 2):
+            finished = events.index(("finished", f"sft(rag.top_k={k})-seed{seed}"))
+            submitted = events.index(("submitted", f"sft+rag(rag.top_k={k})-seed{seed}"))
+            assert submitted > finished
     # ... while the units that share nothing ran side by side
     assert events.index(("submitted", "prompt-seed1")) < events.index(("finished", "prompt-seed0"))
-    reused = json.loads((on_ray.run_dir / "strategies/sft+rag-seed0/prepare.json").read_text())
+    reused = json.loads(
+        (on_ray.run_dir / "strategies/sft+rag(rag.top_k=1)-seed0/prepare.json").read_text()
+    )
     assert reused["prepare"]["details"]["resumed"] is True  # the adapter sft saved, not retrained
 
 
