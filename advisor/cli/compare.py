@@ -58,7 +58,7 @@ def compare(
         "--executor",
         help="local: one unit (strategy × seed × train size × variant) after another in this "
         "process. ray: each unit a Ray task on a local or remote cluster (pip install "
-        "'advisor[ray]'); the results land in the same run folder.",
+        "'advisor\\[ray]'); the results land in the same run folder.",
     ),
     ray_address: str = typer.Option(
         None,
@@ -98,7 +98,7 @@ def compare(
     Examples:  advisor compare --task banking --profile quick
                advisor compare -s prompt,rag -n 20 rag.top_k=5
                advisor compare -s sft,rag --seeds 0,1,2 --sweep sft.epochs=1,3
-               advisor compare --executor ray --seeds 0,1 (pip install 'advisor[ray]')
+               advisor compare --executor ray --seeds 0,1
     """
     from advisor.config import resolve_config
     from benchmarks.compare import run_all_tasks, run_and_report
