@@ -151,7 +151,9 @@ def _sft_data(settings: Settings, tokenizer: Any, context: int):
     if len(task.train) < end:
         raise ValueError(f"{settings.task} has {len(task.train)} train examples, {end} needed")
     train, _ = build_sft_examples(task, tokenizer, task.train[: settings.train_examples], context)
-    held, _ = build_sft_examples(task, tokenizer, task.train[settings.train_examples : end], context)
+    held, _ = build_sft_examples(
+        task, tokenizer, task.train[settings.train_examples : end], context
+    )
     return train, held
 
 
@@ -311,7 +313,9 @@ def _train_trl(model, train, order, settings: Settings, device, pad: int):
         )
         trainer.train()
         if trainer.args.activation_checkpointing:
-            raise RuntimeError("TRL trained with activation checkpointing; the bench asked for none")
+            raise RuntimeError(
+                "TRL trained with activation checkpointing; the bench asked for none"
+            )
     model.eval()
     # the loader fetches a batch ahead of the step that trains on it
     return stamps, seen[: settings.steps]
@@ -774,38 +778,69 @@ def print_report(report: dict[str, Any]) -> None:
 
     console = Console(width=max(Console().width, 132))
     sft, limit, gen, e2e_ = report["sft"], report["limit"], report["generation"], report["e2e"]
-    table = Table(title=f"make bench — {report['machine']['cpu']}, {report["runs"]} runs: median (min–max)")
+    table = Table(
+        title=f"make bench — {report['machine']['cpu']}, {report['runs']} runs: median (min–max)"
+    )
     for column in ("measurement", "advisor", "peer", "advisor / peer"):
         table.add_column(column)
     ours, trl, ratio = sft["advisor"], sft["trl"], sft.get("ratio") or {}
     peer = "TRL SFTTrainer" if "unavailable" not in trl else "TRL: " + trl["unavailable"]
-    table.add_row(f"SFT real tokens/s (vs {peer})", _cell(ours.get("tokens_per_s")),
-                  _cell(trl.get("tokens_per_s")), _cell(ratio.get("tokens_per_s"), "{:.2f}x"))
-    table.add_row("SFT peak RSS MB", _cell(ours.get("peak_rss_mb"), "{:,.0f}"),
-                  _cell(trl.get("peak_rss_mb"), "{:,.0f}"), _cell(ratio.get("peak_rss_mb"), "{:.2f}x"))
-    table.add_row("SFT held-out loss", _cell(ours.get("held_out_loss"), "{:.4f}"),
-                  _cell(trl.get("held_out_loss"), "{:.4f}"),
-                  _cell(ratio.get("held_out_loss_rel_diff"), "{:+.1%}"))
+    table.add_row(
+        f"SFT real tokens/s (vs {peer})",
+        _cell(ours.get("tokens_per_s")),
+        _cell(trl.get("tokens_per_s")),
+        _cell(ratio.get("tokens_per_s"), "{:.2f}x"),
+    )
+    table.add_row(
+        "SFT peak RSS MB",
+        _cell(ours.get("peak_rss_mb"), "{:,.0f}"),
+        _cell(trl.get("peak_rss_mb"), "{:,.0f}"),
+        _cell(ratio.get("peak_rss_mb"), "{:.2f}x"),
+    )
+    table.add_row(
+        "SFT held-out loss",
+        _cell(ours.get("held_out_loss"), "{:.4f}"),
+        _cell(trl.get("held_out_loss"), "{:.4f}"),
+        _cell(ratio.get("held_out_loss_rel_diff"), "{:+.1%}"),
+    )
     for dtype in ("float32", "bfloat16"):
         entry = limit.get(dtype)
         if entry:
-            table.add_row(f"matmul-bound limit {dtype} (tok/s; {_cell(entry['gflops'], '{:.0f}')} GFLOP/s)",
-                          _cell(entry["advisor_fraction"], "{:.2f}"),
-                          _cell(entry["limit_tokens_per_s"]), "fraction of limit")
+            table.add_row(
+                f"matmul-bound limit {dtype} (tok/s; {_cell(entry['gflops'], '{:.0f}')} GFLOP/s)",
+                _cell(entry["advisor_fraction"], "{:.2f}"),
+                _cell(entry["limit_tokens_per_s"]),
+                "fraction of limit",
+            )
         elif dtype in limit:
             table.add_row(f"matmul-bound limit {dtype}", "—", "—", limit.get(f"{dtype}_why", ""))
-    for way, label in (("one_by_one", "one generate() per question"), ("batched", "batched generate()")):
+    for way, label in (
+        ("one_by_one", "one generate() per question"),
+        ("batched", "batched generate()"),
+    ):
         theirs = gen[way]
         differing = theirs.get("differing_answers")
-        table.add_row(f"answer tokens/s vs {label}", _cell(gen["advisor"].get("tokens_per_s")),
-                      _cell(theirs.get("tokens_per_s")),
-                      f"{_cell(theirs.get('ratio'), '{:.2f}x')}; differing answers {differing}")
+        table.add_row(
+            f"answer tokens/s vs {label}",
+            _cell(gen["advisor"].get("tokens_per_s")),
+            _cell(theirs.get("tokens_per_s")),
+            f"{_cell(theirs.get('ratio'), '{:.2f}x')}; differing answers {differing}",
+        )
     for profile, entry in e2e_.items():
         if "wall_s" in entry:
-            table.add_row(f"compare --profile {profile}: wall s / peak RSS MB",
-                          f"{_cell(entry['wall_s'])} / {_cell(entry['peak_rss_mb'], '{:,.0f}')}", "", "")
+            table.add_row(
+                f"compare --profile {profile}: wall s / peak RSS MB",
+                f"{_cell(entry['wall_s'])} / {_cell(entry['peak_rss_mb'], '{:,.0f}')}",
+                "",
+                "",
+            )
         else:
-            table.add_row(f"compare --profile {profile}", entry.get("skipped") or entry.get("error", ""), "", "")
+            table.add_row(
+                f"compare --profile {profile}",
+                entry.get("skipped") or entry.get("error", ""),
+                "",
+                "",
+            )
     console.print(table)
     console.print(f"ratios: {json.dumps(report['ratios'])}")
 
@@ -815,17 +850,35 @@ def print_report(report: dict[str, Any]) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs of every measurement (≥ 3 for min/median/max)")
-    parser.add_argument("--quick", action="store_true", help="a few steps and questions (a smoke run; the test's, with --model)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of every measurement (≥ 3 for min/median/max)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a few steps and questions (a smoke run; the test's, with --model)",
+    )
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end advisor compare")
-    parser.add_argument("--e2e-profiles", default="quick,standard", help="profiles timed end to end")
-    parser.add_argument("--out", type=Path, help="the JSON file (default: results/<date>-<machine>.json)")
+    parser.add_argument(
+        "--e2e-profiles", default="quick,standard", help="profiles timed end to end"
+    )
+    parser.add_argument(
+        "--out", type=Path, help="the JSON file (default: results/<date>-<machine>.json)"
+    )
     parser.add_argument("--task", default="banking")
-    parser.add_argument("--model", default="smollm2", help="catalog name or a local Hugging Face folder")
+    parser.add_argument(
+        "--model", default="smollm2", help="catalog name or a local Hugging Face folder"
+    )
     parser.add_argument("--steps", type=int, default=0, help="SFT steps (default 8; quick 3)")
-    parser.add_argument("--questions", type=int, default=0, help="test questions answered (default 32; quick 3)")
+    parser.add_argument(
+        "--questions", type=int, default=0, help="test questions answered (default 32; quick 3)"
+    )
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores; quick 1)")
-    parser.add_argument("--in-process", action="store_true", help="measure in this process (peak RSS then is the whole run's)")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure in this process (peak RSS then is the whole run's)",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # a child: one measurement
     parser.add_argument("--settings", help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
@@ -855,7 +908,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for run in range(args.runs):
         for name in run_order(names, run):
             print(f"run {run + 1}/{args.runs}: {name}", file=sys.stderr, flush=True)
-            result = run_in_process(name, settings) if args.in_process else run_isolated(name, settings, log)
+            result = (
+                run_in_process(name, settings)
+                if args.in_process
+                else run_isolated(name, settings, log)
+            )
             raw[name].append(result)
     e2e_results: dict[str, Any] = {}
     for profile in args.e2e_profiles.split(","):
@@ -864,7 +921,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             continue
         runs = []
         for run in range(args.runs):
-            print(f"run {run + 1}/{args.runs}: advisor compare --profile {profile}", file=sys.stderr, flush=True)
+            print(
+                f"run {run + 1}/{args.runs}: advisor compare --profile {profile}",
+                file=sys.stderr,
+                flush=True,
+            )
             runs.append(e2e(args.task, profile, log))
         e2e_results[profile] = {
             "wall_s": spread(_field(runs, "wall_s")),
@@ -875,7 +936,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     report = {
         "format": FORMAT,
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "command": " ".join(["python -m benchmarks.perf.bench", *(argv if argv is not None else sys.argv[1:])]),
+        "command": " ".join(
+            ["python -m benchmarks.perf.bench", *(argv if argv is not None else sys.argv[1:])]
+        ),
         "git_commit": git_commit(),
         "runs": args.runs,
         "isolated": not args.in_process,
