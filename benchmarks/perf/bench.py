@@ -100,7 +100,7 @@ class Settings:
             task=args.task,
             model=args.model,
             train_examples=steps * batch_size,
-            held_out=4 if args.quick else 32,
+            held_out=4 if args.quick else 16,
             steps=steps,
             batch_size=batch_size,
             lr=sft.lr,
@@ -287,8 +287,6 @@ def _train_trl(model, train, order, settings: Settings, device, pad: int):
             per_device_train_batch_size=settings.batch_size,
             max_steps=settings.steps,
             learning_rate=settings.lr,
-            lr_scheduler_type="cosine",
-            warmup_steps=math.ceil(settings.warmup_ratio * settings.steps),
             weight_decay=settings.weight_decay,
             max_grad_norm=1.0,
             train_sampling_strategy="sequential",  # the rows are already in advisor's batches
@@ -310,6 +308,7 @@ def _train_trl(model, train, order, settings: Settings, device, pad: int):
             train_dataset=dataset,
             data_collator=counting_collator,
             callbacks=[Stamps()],
+            optimizers=_optimizer_and_schedule(model, settings),
         )
         trainer.train()
         if trainer.args.activation_checkpointing:
@@ -319,6 +318,22 @@ def _train_trl(model, train, order, settings: Settings, device, pad: int):
     model.eval()
     # the loader fetches a batch ahead of the step that trains on it
     return stamps, seen[: settings.steps]
+
+
+def _optimizer_and_schedule(model, settings: Settings):
+    """advisor's AdamW and warm-up + cosine schedule, for TRL too: transformers'
+    warm-up starts at a learning rate of 0, which on a few steps would waste one
+    of them and make the held-out losses differ for a reason that is not the loop's."""
+    import torch
+
+    from strategies.training import make_optimizer, warmup_cosine
+
+    optimizer = make_optimizer(model, settings.lr, settings.weight_decay, (0.9, 0.999))
+    warmup = math.ceil(settings.warmup_ratio * settings.steps)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: warmup_cosine(step, warmup=warmup, total=settings.steps)
+    )
+    return optimizer, schedule
 
 
 def held_out_loss(model, examples, batch_size: int, pad: int) -> float:
