@@ -6,8 +6,8 @@ One invocation measures, on one machine, with one model and the same data:
   against TRL's `SFTTrainer` with completion-only loss. Both get the same
   LoRA-wrapped model (the same seeded init), the same examples in the same
   batches (advisor's length-grouped order, handed to TRL as a pre-tokenized
-  dataset read sequentially), steps, learning rate, warm-up, cosine decay and
-  gradient clipping. TRL's gradient checkpointing is off (advisor does not
+  dataset read sequentially), steps, and the same AdamW and warm-up + cosine
+  schedule objects, with gradient clipping. TRL's gradient checkpointing is off (advisor does not
   checkpoint; it would trade TRL's speed for memory) and its dtype is
   advisor's. Figures: real (non-padding) tokens per second over every step but
   the first (warm-up), the process's peak RSS, and the mean loss on held-out
