@@ -1,6 +1,9 @@
 # advisor — two commands on a fresh machine:
 #   make demo   set everything up, then run `advisor compare --task banking`
 #   make test   set everything up, then run the (fast, offline) test suite
+#   make bench  advisor against TRL and transformers' generate(), written to
+#               benchmarks/perf/results/<date>-<machine>.json (BENCH_ARGS=--skip-e2e
+#               leaves out the end-to-end compares)
 #
 # Set-up installs into ./.venv: torch first (the CPU build; a bare `torch`
 # requirement would download a multi-GB CUDA build), then advisor itself, then
@@ -55,8 +58,14 @@ data: setup  ## regenerate the built-in tasks from their sources (facts tables, 
 check-data: setup  ## fail if a committed built-in task differs from a regeneration
 	for task in $(GENERATED_TASKS); do $(BIN)/python -m benchmarks.generators.$$task --check || exit 1; done
 
-bench: setup  ## performance benchmarks on the real model (minutes)
-	$(BIN)/python -m benchmarks.perf.train_throughput
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)  ## advisor vs TRL SFTTrainer and generate(), side by side, 3 runs (tens of minutes)
+	$(BIN)/python -m benchmarks.perf.bench --runs 3 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

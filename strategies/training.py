@@ -243,19 +243,30 @@ def planned_steps(n_examples: int, batch_size: int, epochs: float, max_steps: in
     return min(steps, max_steps) if max_steps > 0 else steps
 
 
-def epoch_batches(
-    examples: Sequence[Example], batch_size: int, *, seed: int, steps: int, pad_token_id: int
-) -> Iterator[dict[str, torch.Tensor]]:
-    """`steps` collated batches: length-grouped epochs, reshuffled each epoch."""
-    lengths = [len(e) for e in examples]
+def epoch_batch_indices(
+    lengths: Sequence[int], batch_size: int, *, seed: int, steps: int
+) -> Iterator[list[int]]:
+    """The example indices of `steps` batches: length-grouped epochs, reshuffled each epoch.
+
+    The order `epoch_batches` trains in, for a peer trainer to be given the same
+    batches (benchmarks/perf/bench.py)."""
     done, epoch = 0, 0
     while done < steps:
         for indices in length_grouped_batches(lengths, batch_size, seed=seed * 1_000 + epoch):
             if done == steps:
                 return
-            yield collate([examples[i] for i in indices], pad_token_id)
+            yield indices
             done += 1
         epoch += 1
+
+
+def epoch_batches(
+    examples: Sequence[Example], batch_size: int, *, seed: int, steps: int, pad_token_id: int
+) -> Iterator[dict[str, torch.Tensor]]:
+    """`steps` collated batches: length-grouped epochs, reshuffled each epoch."""
+    lengths = [len(e) for e in examples]
+    for indices in epoch_batch_indices(lengths, batch_size, seed=seed, steps=steps):
+        yield collate([examples[i] for i in indices], pad_token_id)
 
 
 # ---------------------------------------------------------------- loss

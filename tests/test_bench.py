@@ -1,0 +1,102 @@
+"""`make bench`'s JSON has the shape readers rely on: checked on a tiny model, never its timings.
+
+The bench runs in-process here (`--in-process`: no fresh interpreter per
+measurement) on the tiny Llama, a few steps and questions. With TRL missing
+(CI installs only the `dev` extra) the peer's fields say why.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tiny import save_tiny_model, write_tiny_task
+
+RUNS = 3
+
+
+def run_bench(tmp_path) -> dict:
+    from benchmarks.perf import bench
+
+    model = save_tiny_model(tmp_path / "model")
+    task = write_tiny_task(tmp_path / "task")
+    out = tmp_path / "bench.json"
+    report = bench.main(
+        ["--quick", "--in-process", "--skip-e2e", "--runs", str(RUNS)]
+        + ["--model", str(model), "--task", str(task), "--out", str(out)]
+    )
+    assert json.loads(out.read_text()) == json.loads(json.dumps(report))
+    return report
+
+
+def assert_spread(summary: dict) -> None:
+    assert set(summary) == {"min", "median", "max", "runs"}
+    assert len(summary["runs"]) == RUNS
+    assert summary["min"] <= summary["median"] <= summary["max"]
+
+
+def assert_common_shape(report: dict) -> None:
+    assert report["format"] == 1
+    assert report["runs"] == RUNS
+    machine = report["machine"]
+    assert machine["cpu"] and machine["cores"] >= 1
+    assert isinstance(machine["native_bf16"], bool)
+    assert set(report["ratios"]) == {
+        "sft_vs_trl",
+        "decode_vs_one_by_one",
+        "decode_vs_batched_generate",
+    }
+
+    ours = report["sft"]["advisor"]
+    for key in ("tokens_per_s", "peak_rss_mb", "held_out_loss"):
+        assert_spread(ours[key])
+    assert ours["same_batches"] is True
+
+    limit = report["limit"]
+    assert limit["flops_per_token"] > 0 and limit["assumption"]
+    for key in ("gflops", "limit_tokens_per_s", "advisor_fraction"):
+        assert_spread(limit["float32"][key])
+    assert (limit["bfloat16"] is None) == (not machine["native_bf16"])
+
+    generation = report["generation"]
+    assert_spread(generation["advisor"]["tokens_per_s"])
+    for way, ratio in (
+        ("one_by_one", "decode_vs_one_by_one"),
+        ("batched", "decode_vs_batched_generate"),
+    ):
+        assert_spread(generation[way]["tokens_per_s"])
+        assert_spread(generation[way]["ratio"])
+        assert report["ratios"][ratio] == generation[way]["ratio"]["median"]
+        assert generation[way]["differing_answers"] == 0  # greedy, fp32: the same answers
+
+    assert set(report["e2e"]) == {"quick", "standard"}
+    assert all(entry == {"skipped": "--skip-e2e"} for entry in report["e2e"].values())
+
+
+def test_bench_without_trl_says_why_the_peer_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "trl", None)  # import trl raises ImportError
+    report = run_bench(tmp_path)
+
+    assert_common_shape(report)
+    assert report["ratios"]["sft_vs_trl"] is None
+    assert "trl is not installed" in report["sft"]["trl"]["unavailable"]
+    assert report["sft"]["ratio"] is None and "advisor[bench]" in report["sft"]["ratio_why"]
+    assert report["machine"]["versions"]["trl"] is None
+
+
+@pytest.mark.slow
+def test_bench_against_trl_on_the_same_batches(tmp_path):
+    pytest.importorskip("trl")
+    report = run_bench(tmp_path)
+
+    assert_common_shape(report)
+    trl = report["sft"]["trl"]
+    for key in ("tokens_per_s", "peak_rss_mb", "held_out_loss"):
+        assert_spread(trl[key])
+    assert trl["same_batches"] is True  # TRL trained on advisor's batches, row for row
+    ratio = report["sft"]["ratio"]
+    for key in ("tokens_per_s", "peak_rss_mb", "held_out_loss_rel_diff"):
+        assert_spread(ratio[key])
+    assert report["ratios"]["sft_vs_trl"] == ratio["tokens_per_s"]["median"]
