@@ -383,16 +383,17 @@ def chunked_cross_entropy(
     """Mean cross-entropy of `head(hidden)` against `targets`, at most `max_logits`
     logits alive at a time.
 
-    Language-modelling loss on every token (cpt, scratch: 8 windows x 256 tokens)
-    makes 2,048 x 49,152 logits, 400 MB in fp32, kept for the backward pass with
-    their log-softmax and its gradient: over a gigabyte. Cut into chunks of rows,
-    each chunk's logits are recomputed in the backward pass instead of kept
+    Language-modelling loss on every token (cpt: 8 windows x 256 tokens) makes
+    2,048 x 49,152 logits, 400 MB in fp32, kept for the backward pass with their
+    log-softmax and its gradient: over a gigabyte. Cut into chunks of rows, each
+    chunk's logits are recomputed in the backward pass instead of kept
     (activation checkpointing of the head and loss alone), so one chunk's worth
-    is ever alive. The gradients are the same numbers (each row's logits, log-
-    softmax and gradient do not depend on the other rows; the loss is a sum over
-    chunks divided by the count, in another summation order), for one more head
-    projection per step. A batch that fits one chunk (SFT's answer tokens) takes
-    the plain path.
+    is ever alive, for one more head projection per step. The gradient of the
+    hidden states is the same numbers (a row's logits, log-softmax and gradient
+    do not depend on the other rows: a cpt step's adapter update was bit for bit
+    the same); the loss, and a trainable head's gradient (full_ft), are sums in
+    another order. A batch that fits one chunk (SFT's answer tokens, scratch's
+    compact vocabulary) takes the plain path.
     """
     rows = max(1, max_logits // max(1, lm_vocabulary(head)))
     if hidden.size(0) <= rows:
