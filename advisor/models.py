@@ -309,7 +309,8 @@ class ModelProvider:
 
     `generator()` is the shared, frozen base model that prompting strategies use;
     `fresh_generator()` is a new copy (from the safetensors cache, ~1 s) for
-    strategies that wrap it with adapters.
+    strategies that wrap it with adapters. `release_generator()` lets the shared
+    one go once no strategy of the run will ask for it again.
     """
 
     def __init__(
@@ -327,6 +328,7 @@ class ModelProvider:
         self._embedder: Any = None
         self._resolved: ResolvedModel | None = None
         self._template: Any = None
+        self._tokenizer: Any = None
 
     @classmethod
     def from_objects(
@@ -359,6 +361,15 @@ class ModelProvider:
             self._generator = (model, tokenizer)
         return self._generator
 
+    def release_generator(self) -> None:
+        """Drop the shared base model (its tokenizer stays): the strategies that
+        train work on copies of their own, so while they run it is half a
+        gigabyte held for nothing. `generator()` loads it again if asked. A
+        provider over in-memory models keeps them: they are its only source."""
+        if self._template is None and self._generator is not None:
+            self._tokenizer = self._generator[1]
+            self._generator = None
+
     def fresh_generator(self) -> tuple[Any, Any]:
         template = self._template
         if template is not None:
@@ -387,11 +398,11 @@ class ModelProvider:
         return int(getattr(config, "max_position_embeddings", 0) or 2048)
 
     def tokenizer(self) -> Any:
-        return (
-            self.generator()[1]
-            if self._generator is not None
-            else load_tokenizer(self.resolved, self.on_start)
-        )
+        if self._generator is not None:
+            return self._generator[1]
+        if self._tokenizer is None:
+            self._tokenizer = load_tokenizer(self.resolved, self.on_start)
+        return self._tokenizer
 
     def embedder(self) -> Any:
         if self._embedder is None:

@@ -133,3 +133,26 @@ def current_memory_mb() -> float:
     except OSError:
         pass
     return peak_memory_mb()
+
+
+def release_memory() -> None:
+    """Hand what the process freed back to the system, between units of a run.
+
+    Collects reference cycles (a peft-wrapped model holds some), empties the
+    CUDA cache, and on Linux asks glibc to return free heap pages (`malloc_trim`):
+    the gigabytes a training step's activations took stay in glibc's arenas
+    after they are freed, so without it the resident memory of a long run only
+    ever grows.
+    """
+    import gc
+
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    if sys.platform.startswith("linux"):
+        import contextlib
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to trim
+            ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -63,7 +63,11 @@ class LocalExecutor:
     name = "local"
 
     def run(self, harness: Harness, units: Sequence[Unit], done: dict) -> list[UnitResult]:
-        return [harness.run_unit(unit, done) for unit in units]
+        results = []
+        for n, unit in enumerate(units):
+            results.append(harness.run_unit(unit, done))
+            harness.release(unit, units[n + 1 :])
+        return results
 
 
 def _import_ray():
@@ -246,4 +250,5 @@ def _unit_on_worker(
     wanted = set(item_ids)
     items = [item for item in harness.items if item.id in wanted]
     records, prepare, peak, latency = harness.compute_unit(unit, items, lambda chunk: None)
+    harness.release(unit, [])  # the worker process lives on: leave it lean
     return {"records": records, "prepare": prepare, "peak_memory_mb": peak, "latency": latency}

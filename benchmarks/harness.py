@@ -464,7 +464,8 @@ class Harness:
         self.run_dir = Path(run_dir)
         self.start_phase, self.log = _quiet_phase, lambda message: None
         done = read_answers_file(self.run_dir).records  # read only: rank 0 repairs the file
-        for unit in self.units():
+        units = self.units()
+        for n, unit in enumerate(units):
             if unit.strategy not in TRAINING or self.skipped(unit) is not None:
                 continue
             remaining, _ = self._split_done(unit, done)
@@ -476,6 +477,8 @@ class Harness:
                 self._create(unit).prepare(self._context(unit))
             except Exception:  # rank 0 meets the same error and reports it
                 continue
+            finally:
+                self.release(unit, units[n + 1 :])
         return None
 
     def _run_locked(self, resumed: bool) -> RunOutcome:
@@ -521,6 +524,40 @@ class Harness:
                 f"{unit.key}: {description}", total
             ),
         )
+
+    def release(self, unit: Unit, later: Sequence[Unit]) -> None:
+        """Free what `unit` leaves behind that none of the `later` units needs.
+
+        A model a strategy trained stays in the run's shared artefacts only while
+        a later unit reuses the unit that trained it (`sft+rag` the `sft` unit of
+        its seed: `benchmarks.executors.REUSES`); then freed memory goes back to
+        the system (`advisor.runtime.release_memory`), so each strategy starts
+        from what the run holds for all of them (the base model, the embedder,
+        the retrievers), not from the high point of the one before. The shared
+        base model goes too once no later unit answers with it (the strategies
+        that train work on copies of their own).
+        """
+        from advisor.runtime import release_memory
+        from benchmarks.executors import reused_unit
+        from strategies.protocol import SharedModel
+        from strategies.registry import TRAINING, strategy_needs
+
+        shared = getattr(self, "_shared", {})
+        owners = self.__dict__.setdefault("_shared_owners", {})
+        for key, value in shared.items():
+            if isinstance(value, SharedModel):
+                owners.setdefault(key, unit.key)
+        wanted = {reused_unit(other) for other in later}
+        for key in [key for key, owner in owners.items() if owner not in wanted]:
+            shared.pop(key, None)
+            del owners[key]
+        names = {other.strategy for other in later}
+        release_generator = getattr(self.models, "release_generator", None)
+        if release_generator is not None and not any(
+            n not in TRAINING and strategy_needs(n).generator for n in names
+        ):
+            release_generator()
+        release_memory()
 
     def _create(self, unit: Unit):
         from strategies.registry import create_strategy, get_strategy_class
@@ -640,7 +677,10 @@ class Harness:
             "train_tokens": report.train_tokens,
             "details": report.details,
         }
-        return records, prepare, max(memory.peak, report.peak_memory_mb), latency
+        # On a CPU the report's peak is the process's (getrusage: the high point of
+        # every unit so far); the sampler's is this unit's own.
+        peak = max(memory.peak, report.peak_memory_mb) if self.device.is_cuda else memory.peak
+        return records, prepare, peak, latency
 
     def finish_unit(
         self,

@@ -98,6 +98,25 @@ class PrepareReport:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class SharedModel:
+    """A model one strategy trained, kept in `ctx.shared` for the strategies that
+    answer with it too (`sft+rag` with the `sft` adapter, `full_ft+rag` with the
+    `full_ft` weights).
+
+    A LoRA entry keeps only the adapter's weights (`adapter`, a few MB), attached
+    to a fresh copy of the base model when reused, so no merged copy of the
+    whole generator waits in memory while other strategies run; a full
+    fine-tune keeps the model itself (`model`). The harness drops an entry once
+    no later unit of the run reuses the unit that trained it.
+    """
+
+    tokenizer: Any
+    report: PrepareReport
+    model: Any = None
+    adapter: dict[str, Any] | None = None
+
+
 ProgressCallback = Callable[[int, dict[str, Any]], None]
 """`advance(n, fields)`: n units done; fields (e.g. loss, tok/s) to show."""
 

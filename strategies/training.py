@@ -66,6 +66,7 @@ if TYPE_CHECKING:
         Passage,
         PrepareReport,
         ProgressCallback,
+        SharedModel,
         StrategyContext,
     )
 
@@ -372,14 +373,67 @@ def causal_lm_loss(
     head = lm_head(model)
     if head_on_loss_positions:
         keep = targets != IGNORE_INDEX
-        logits = head(hidden[keep])
-        return F.cross_entropy(logits.float(), targets[keep])
+        return chunked_cross_entropy(head, hidden[keep], targets[keep])
     logits = head(hidden)
     return F.cross_entropy(
         logits.float().reshape(-1, logits.size(-1)),
         targets.reshape(-1),
         ignore_index=IGNORE_INDEX,
     )
+
+
+LOSS_CHUNK_LOGITS = 2**24  # logits the LM head makes at once: 64 MiB in fp32
+
+
+def chunked_cross_entropy(
+    head: torch.nn.Module,
+    hidden: torch.Tensor,
+    targets: torch.Tensor,
+    max_logits: int = LOSS_CHUNK_LOGITS,
+) -> torch.Tensor:
+    """Mean cross-entropy of `head(hidden)` against `targets`, at most `max_logits`
+    logits alive at a time.
+
+    Language-modelling loss on every token (cpt: 8 windows x 256 tokens) makes
+    2,048 x 49,152 logits, 400 MB in fp32, kept for the backward pass with their
+    log-softmax and its gradient: over a gigabyte. Cut into chunks of rows, each
+    chunk's logits are recomputed in the backward pass instead of kept
+    (activation checkpointing of the head and loss alone), so one chunk's worth
+    is ever alive, for one more head projection per step. The gradient of the
+    hidden states is the same numbers (a row's logits, log-softmax and gradient
+    do not depend on the other rows: a cpt step's adapter update was bit for bit
+    the same); the loss, and a trainable head's gradient (full_ft), are sums in
+    another order. A batch that fits one chunk (SFT's answer tokens, scratch's
+    compact vocabulary) takes the plain path.
+    """
+    rows = max(1, max_logits // max(1, lm_vocabulary(head)))
+    if hidden.size(0) <= rows:
+        return F.cross_entropy(head(hidden).float(), targets)
+    from torch.utils.checkpoint import checkpoint
+
+    total = sum(
+        checkpoint(
+            _summed_cross_entropy,
+            head,
+            hidden[start : start + rows],
+            targets[start : start + rows],
+            use_reentrant=False,
+        )
+        for start in range(0, hidden.size(0), rows)
+    )
+    return total / targets.numel()
+
+
+def _summed_cross_entropy(
+    head: torch.nn.Module, hidden: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
+    return F.cross_entropy(head(hidden).float(), targets, reduction="sum")
+
+
+def lm_vocabulary(head: torch.nn.Module) -> int:
+    """How many logits the head makes per position."""
+    weight = getattr(head, "weight", None)
+    return int(weight.shape[0]) if weight is not None else int(getattr(head, "out_features", 1))
 
 
 # ---------------------------------------------------------------- the loop
@@ -690,16 +744,24 @@ def lora_adapter(
     """A LoRA-adapted copy of the generator trained on `examples`, found or made.
 
     Looked for, in order: in `ctx.shared` under `key` (trained earlier in this
-    run, e.g. by `sft` for `sft+rag`), saved in this strategy's folder or a
-    sibling's with the same fingerprint (a resumed run), else trained here and
-    saved into `ctx.workdir`. Returns (model in eval mode, tokenizer, report).
+    run, e.g. by `sft` for `sft+rag`: its adapter weights, attached to a fresh
+    copy of the base model), saved in this strategy's folder or a sibling's
+    with the same fingerprint (a resumed run), else trained here and saved into
+    `ctx.workdir`. Returns (model in eval mode, adapter merged, tokenizer, report).
     """
     from advisor.runtime import set_seed
 
     details = dict(details or {})
-    shared = from_shared(ctx, key, details, "adapter")
+    shared = ctx.shared.get(key)
     if shared is not None:
-        return shared
+        from peft import set_peft_model_state_dict
+
+        model, tokenizer = ctx.models.fresh_generator()
+        model = add_lora(model, config.lora, ctx.seed)
+        set_peft_model_state_dict(model, shared.adapter)
+        model.eval()
+        merge_for_inference(model)  # the same weights as the strategy that trained it answers with
+        return model, tokenizer, shared_report(shared, details, "adapter")
 
     began = time.perf_counter()
     saved = find_saved_adapter(candidate_folders(ctx.workdir), key)
@@ -717,17 +779,27 @@ def lora_adapter(
         batch_size = train_batch_size(config.batch_size, ctx.device)
         steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
         set_seed(ctx.seed)
-        log = fit(
-            ctx,
-            model,
-            tokenizer,
-            examples,
-            config,
-            batch_size=batch_size,
-            steps=steps,
-            phase=phase,
-            loss_fn=functools.partial(causal_lm_loss, prefix_grad=config.prefix_grad),
-        )
+        checkpointing = config.gradient_checkpointing
+        if checkpointing:
+            set_activation_checkpointing(model, True)
+        try:
+            log = fit(
+                ctx,
+                model,
+                tokenizer,
+                examples,
+                config,
+                batch_size=batch_size,
+                steps=steps,
+                phase=phase,
+                # checkpointed blocks drop the KV cache a shared prefix relies on
+                loss_fn=functools.partial(
+                    causal_lm_loss, prefix_grad=config.prefix_grad, share_prefix=not checkpointing
+                ),
+            )
+        finally:
+            if checkpointing:
+                set_activation_checkpointing(model, False)
         prepare_time = time.perf_counter() - began
         save_adapter(
             model,
@@ -749,8 +821,13 @@ def lora_adapter(
             ctx.workdir / ADAPTER_DIR,
         )
     model.eval()
+    from peft import get_peft_model_state_dict
+
+    from strategies.protocol import SharedModel
+
+    adapter = {name: t.detach().clone() for name, t in get_peft_model_state_dict(model).items()}
+    ctx.shared[key] = SharedModel(tokenizer, report, adapter=adapter)
     merge_for_inference(model)
-    ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
     return model, tokenizer, report
 
 
@@ -881,28 +958,18 @@ def merge_for_inference(model: Any) -> None:
         model.merge_adapter()
 
 
-def from_shared(
-    ctx: StrategyContext, key: str, details: dict[str, Any], artefact: str
-) -> tuple[Any, Any, PrepareReport] | None:
-    """What another strategy of this run trained under `key` (None: nothing yet).
-
-    The report repeats the training's cost, marked `<artefact>: shared`, so a
-    reader sees the one training run both strategies stand on."""
+def shared_report(shared: SharedModel, details: dict[str, Any], artefact: str) -> PrepareReport:
+    """The report of a strategy answering with what another of this run trained:
+    the training's cost, marked `<artefact>: shared`, so a reader sees the one
+    training run both strategies stand on."""
     from strategies.protocol import PrepareReport
 
-    shared = ctx.shared.get(key)
-    if shared is None:
-        return None
-    report = shared["report"]
-    return (
-        shared["model"],
-        shared["tokenizer"],
-        PrepareReport(
-            train_time_s=report.train_time_s,
-            train_tokens=report.train_tokens,
-            peak_memory_mb=report.peak_memory_mb,
-            details={**report.details, **details, artefact: "shared", "resumed": False},
-        ),
+    report = shared.report
+    return PrepareReport(
+        train_time_s=report.train_time_s,
+        train_tokens=report.train_tokens,
+        peak_memory_mb=report.peak_memory_mb,
+        details={**report.details, **details, artefact: "shared", "resumed": False},
     )
 
 
@@ -1000,9 +1067,9 @@ def full_weights(
     from advisor.runtime import set_seed, torch_dtype
 
     details = dict(details or {})
-    shared = from_shared(ctx, key, details, "weights")
+    shared = ctx.shared.get(key)
     if shared is not None:
-        return shared
+        return shared.model, shared.tokenizer, shared_report(shared, details, "weights")
 
     began = time.perf_counter()
     saved = find_saved_weights(candidate_folders(ctx.workdir), key)
@@ -1080,5 +1147,7 @@ def full_weights(
             gradient_checkpointing=config.gradient_checkpointing,
         )
     model.eval()
-    ctx.shared[key] = {"model": model, "tokenizer": tokenizer, "report": report}
+    from strategies.protocol import SharedModel
+
+    ctx.shared[key] = SharedModel(tokenizer, report, model=model)
     return model, tokenizer, report

@@ -456,3 +456,51 @@ def test_a_resumed_run_keeps_the_latency_it_measured(
     cost = outcome.scores["strategies"]["recording"]["cost"]
     assert cost["latency_p95_s"] == first["latency"]["latency_p95_s"]
     assert outcome.scores["strategies"]["flaky"]["cost"]["latency_n"] == 6
+
+
+def test_a_trained_model_is_let_go_once_no_later_unit_reuses_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The run's shared artefacts hold what a trained strategy leaves for the units
+    that reuse it (`sft+rag` the `sft` adapter), and only until the last of them."""
+    from strategies.protocol import SharedModel
+
+    held: list[tuple[str, list[str]]] = []
+    release = Harness.release
+
+    def spy(self, unit, later):
+        release(self, unit, later)
+        trained = {k: v for k, v in self._shared.items() if isinstance(v, SharedModel)}
+        assert all(v.model is None and v.adapter for v in trained.values())  # LoRA: weights only
+        held.append((unit.strategy, sorted(key.split(":")[0] for key in trained)))
+
+    monkeypatch.setattr(Harness, "release", spy)
+    steps = {"max_steps": 2, "batch_size": 4}
+    config = _config(tmp_path, ["sft", "cpt", "sft+rag", "prompt"], sft=steps, cpt=steps)
+    outcome = _harness(config).run()
+    assert held == [
+        ("sft", ["sft-adapter"]),  # sft+rag comes later
+        ("cpt", ["sft-adapter"]),  # nothing reuses cpt's
+        ("sft+rag", []),
+        ("prompt", []),
+    ]
+    prepare = outcome.scores["strategies"]["sft+rag"]["prepare"]
+    assert prepare["adapter"] == "shared"  # trained once, by sft
+
+
+def test_the_shared_base_model_is_let_go_after_the_last_unit_that_answers_with_it(
+    tmp_path: Path,
+) -> None:
+    from advisor.models import ModelProvider
+    from benchmarks.harness import Unit
+
+    provider = ModelProvider("unused", "unused", cpu_device())  # loads from disk: may let go
+    model, tokenizer = object(), object()
+    provider._generator = (model, tokenizer)
+    harness = _harness(_config(tmp_path, ["prompt", "sft"]))
+    harness.models = provider
+    prompt, sft = Unit("prompt", 0), Unit("sft", 0)
+    harness.release(prompt, [prompt])  # a later prompt unit still answers with it
+    assert provider._generator == (model, tokenizer)
+    harness.release(prompt, [sft])  # sft trains on a copy of its own
+    assert provider._generator is None and provider.tokenizer() is tokenizer

@@ -87,7 +87,12 @@ def test_sft_rag_reuses_the_sft_adapter_of_the_run_and_cites_passages(task, tmp_
     )
 
     assert [p[0] for p in phases] == ["sft: training"]  # trained once
-    assert both.model is sft.model
+    # the run keeps the adapter's weights, not the merged model: sft+rag attaches them
+    # to a fresh base copy and answers with the very weights sft answered with
+    assert both.model is not sft.model
+    theirs = sft.model.state_dict()
+    for name, value in both.model.state_dict().items():
+        torch.testing.assert_close(value, theirs[name], rtol=0, atol=0)
     assert report.details["adapter"] == "shared"
     answers = both.answer(["How much does a SINPE transfer cost?", "When are branches open?"])
     assert all(len(a.passages) == both._ctx.config.rag.top_k for a in answers)

@@ -19,8 +19,10 @@ from strategies.training import (
     add_lora,
     build_sft_examples,
     causal_lm_loss,
+    chunked_cross_entropy,
     collate,
     conversation_for,
+    corpus_examples,
     epoch_batches,
     find_saved_adapter,
     length_grouped_batches,
@@ -228,6 +230,59 @@ def test_the_fast_loss_paths_give_the_plain_loss_and_gradients(
     # and the plain path is the loss transformers computes from the full logits
     reference = model(**{k: batch[k] for k in ("input_ids", "attention_mask", "labels")}).loss
     assert plain == pytest.approx(reference.item(), rel=1e-5)
+
+
+def test_the_head_and_loss_in_chunks_give_the_same_loss_and_gradients():
+    """Chunks of rows, each chunk's logits recomputed in the backward pass: the
+    same gradient numbers for the hidden states, the head weight within float
+    summation order, the loss within it too."""
+    torch.manual_seed(0)
+    head = torch.nn.Linear(16, 50, bias=False)
+    hidden = torch.randn(37, 16, requires_grad=True)
+    targets = torch.randint(0, 50, (37,))
+
+    def loss_and_grads(max_logits):
+        head.zero_grad()
+        hidden.grad = None
+        loss = chunked_cross_entropy(head, hidden, targets, max_logits=max_logits)
+        loss.backward()
+        return loss, hidden.grad.clone(), head.weight.grad.clone()
+
+    whole, whole_hidden, whole_head = loss_and_grads(10**9)  # one chunk: the plain path
+    assert torch.equal(whole, torch.nn.functional.cross_entropy(head(hidden), targets))
+    chunked, chunked_hidden, chunked_head = loss_and_grads(50 * 8)  # 8 rows at a time: 5 chunks
+    torch.testing.assert_close(chunked, whole, rtol=1e-6, atol=0)
+    torch.testing.assert_close(chunked_hidden, whole_hidden, rtol=1e-6, atol=1e-9)
+    torch.testing.assert_close(chunked_head, whole_head, rtol=1e-5, atol=1e-8)
+
+
+def test_cpt_loss_on_every_token_in_chunks_trains_the_adapters_as_in_one_piece(
+    tokenizer, task, monkeypatch
+):
+    """The LM loss on every token (cpt's windows) in chunks of a few rows of logits:
+    the loss and the LoRA gradients of the whole-logits loss."""
+    import strategies.training as training
+
+    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.1)
+    batch = collate(corpus_examples(tokenizer, task.corpus, 16)[:4], tokenizer.pad_token_id)
+    vocabulary = model.get_output_embeddings().weight.shape[0]
+
+    def loss_and_grads():
+        model.zero_grad()
+        loss = causal_lm_loss(model, batch)
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    whole, whole_grads = loss_and_grads()
+    monkeypatch.setattr(training, "LOSS_CHUNK_LOGITS", vocabulary * 5)  # 5 positions a chunk
+    chunked, chunked_grads = loss_and_grads()
+    assert (batch["labels"][:, 1:] != IGNORE_INDEX).sum() > 5 * 4  # several chunks
+    assert chunked == pytest.approx(whole, rel=1e-6)
+    for a, b in zip(chunked_grads, whole_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_without_prefix_gradients_the_loss_is_the_same_and_only_prefix_paths_lose_gradient(
