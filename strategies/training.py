@@ -779,27 +779,9 @@ def lora_adapter(
         batch_size = train_batch_size(config.batch_size, ctx.device)
         steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
         set_seed(ctx.seed)
-        checkpointing = config.gradient_checkpointing
-        if checkpointing:
-            set_activation_checkpointing(model, True)
-        try:
-            log = fit(
-                ctx,
-                model,
-                tokenizer,
-                examples,
-                config,
-                batch_size=batch_size,
-                steps=steps,
-                phase=phase,
-                # checkpointed blocks drop the KV cache a shared prefix relies on
-                loss_fn=functools.partial(
-                    causal_lm_loss, prefix_grad=config.prefix_grad, share_prefix=not checkpointing
-                ),
-            )
-        finally:
-            if checkpointing:
-                set_activation_checkpointing(model, False)
+        log = fit(
+            ctx, model, tokenizer, examples, config, batch_size=batch_size, steps=steps, phase=phase
+        )
         prepare_time = time.perf_counter() - began
         save_adapter(
             model,
@@ -841,23 +823,34 @@ def fit(
     batch_size: int,
     steps: int,
     phase: str,
-    loss_fn: Any,
 ) -> TrainLog:
     """`train` on `examples` with the schedule of a training config (`sft`, `full_ft`),
-    its progress shown as "<phase>: training"."""
-    return train(
-        model,
-        epoch_batches(
-            examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
-        ),
-        steps=steps,
-        lr=config.lr,
-        device=ctx.device,
-        warmup_ratio=config.warmup_ratio,
-        weight_decay=config.weight_decay,
-        loss_fn=loss_fn,
-        advance=ctx.start_phase(f"{phase}: training", steps),
-    )
+    its progress shown as "<phase>: training", with the config's activation
+    checkpointing on for the training and off again after it."""
+    checkpointing = config.gradient_checkpointing
+    if checkpointing:
+        set_activation_checkpointing(model, True)
+    try:
+        return train(
+            model,
+            epoch_batches(
+                examples, batch_size, seed=ctx.seed, steps=steps, pad_token_id=pad_id(tokenizer)
+            ),
+            steps=steps,
+            lr=config.lr,
+            device=ctx.device,
+            warmup_ratio=config.warmup_ratio,
+            weight_decay=config.weight_decay,
+            # checkpointed blocks drop the KV cache the shared-prefix path relies on,
+            # so with checkpointing the prefix is computed per row (the same loss)
+            loss_fn=functools.partial(
+                causal_lm_loss, prefix_grad=config.prefix_grad, share_prefix=not checkpointing
+            ),
+            advance=ctx.start_phase(f"{phase}: training", steps),
+        )
+    finally:
+        if checkpointing:
+            set_activation_checkpointing(model, False)
 
 
 def training_record(
@@ -1095,33 +1088,12 @@ def full_weights(
         for parameter in model.parameters():
             parameter.requires_grad_(True)
         trainable = trainable_parameters(model)
-        if config.gradient_checkpointing:
-            set_activation_checkpointing(model, True)
         batch_size = train_batch_size(config.batch_size, ctx.device)
         steps = planned_steps(len(examples), batch_size, config.epochs, config.max_steps)
         set_seed(ctx.seed)
-        # Checkpointed blocks drop the KV cache the shared-prefix path relies on,
-        # so with checkpointing the prefix is computed per row (the same loss).
-        loss_fn = functools.partial(
-            causal_lm_loss,
-            prefix_grad=config.prefix_grad,
-            share_prefix=not config.gradient_checkpointing,
+        log = fit(
+            ctx, model, tokenizer, examples, config, batch_size=batch_size, steps=steps, phase=phase
         )
-        try:
-            log = fit(
-                ctx,
-                model,
-                tokenizer,
-                examples,
-                config,
-                batch_size=batch_size,
-                steps=steps,
-                phase=phase,
-                loss_fn=loss_fn,
-            )
-        finally:
-            if config.gradient_checkpointing:
-                set_activation_checkpointing(model, False)
         model.to(torch_dtype(ctx.device.dtype))
         for parameter in model.parameters():
             parameter.requires_grad_(False)
