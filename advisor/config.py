@@ -154,6 +154,14 @@ class TrainConfig:
     batch_size: int = field(
         default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"}
     )
+    micro_batch_size: int = field(
+        default=0,
+        metadata={
+            "help": "rows per forward and backward pass: each step's batch runs in pieces "
+            "this big and their gradients are summed, weighted by loss tokens (the same "
+            "step, a fraction of the activation memory; 0: the whole batch at once)"
+        },
+    )
     lr: float = field(default=2e-4, metadata={"help": "peak learning rate (AdamW)"})
     warmup_ratio: float = field(
         default=0.1, metadata={"help": "share of steps with linear warm-up"}
@@ -210,6 +218,14 @@ class FullFtConfig:
     )
     batch_size: int = field(
         default=8, metadata={"help": "sequences per step (CPU); doubled on GPU"}
+    )
+    micro_batch_size: int = field(
+        default=0,
+        metadata={
+            "help": "rows per forward and backward pass: each step's batch runs in pieces "
+            "this big and their gradients are summed, weighted by loss tokens (the same "
+            "step, a fraction of the activation memory; 0: the whole batch at once)"
+        },
     )
     lr: float = field(
         default=2e-5,
@@ -565,6 +581,11 @@ def validate(config: RunConfig) -> None:
             raise ConfigError("must be 0 (every block) or more", field=f"{section}.lora.top_layers")
         if not 0 <= train.context_share <= 1:
             raise ConfigError("must be between 0 and 1", field=f"{section}.context_share")
+    for section in ("sft", "cpt", "full_ft"):
+        if getattr(config, section).micro_batch_size < 0:
+            raise ConfigError(
+                "must be 0 (the whole batch at once) or more", field=f"{section}.micro_batch_size"
+            )
     full = config.full_ft
     if full.max_length < 0:
         raise ConfigError("must be 0 (from the task) or more", field="full_ft.max_length")

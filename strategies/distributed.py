@@ -18,6 +18,7 @@ None and the training loop runs exactly as before: no wrapper, no overhead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -89,7 +90,39 @@ class _Loss(torch.nn.Module):
 
 
 def loss_tokens(batch: dict[str, torch.Tensor]) -> int:
+    """Positions that carry a loss (a label other than -100 after the shift)."""
     return int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+
+
+def micro_batches(batch: dict[str, torch.Tensor], rows: int) -> list[dict[str, torch.Tensor]]:
+    """`batch` cut into consecutive pieces of `rows` rows (0, or at least the batch: whole),
+    each piece told the whole batch's shared prefix (`pin_shared_prefix`)."""
+    size = batch["input_ids"].shape[0]
+    if rows <= 0 or rows >= size:
+        return [batch]
+    batch = pin_shared_prefix(batch)
+    return [
+        {name: tensor[start : start + rows] for name, tensor in batch.items()}
+        for start in range(0, size, rows)
+    ]
+
+
+def pin_shared_prefix(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """`batch` with the length of the prompt prefix all its rows share recorded per row
+    (`training.PREFIX_LENGTH`), for the loss to read in any subset of its rows.
+
+    Which tokens count as the shared prefix decides what `prefix_grad: false`
+    treats as constant; a subset of rows may share more of its prompt, or, one
+    row alone, none. Pinned, a piece of the batch (a micro-batch, a process's
+    rows) computes its part of the whole batch's loss and gradient.
+    """
+    from strategies.training import PREFIX_LENGTH, shared_prefix_length
+
+    if "labels" not in batch or PREFIX_LENGTH in batch:
+        return batch
+    length = shared_prefix_length(batch)
+    rows = batch["input_ids"].shape[0]
+    return {**batch, PREFIX_LENGTH: batch["input_ids"].new_full((rows,), length)}
 
 
 class DataParallelLoss:
@@ -103,21 +136,39 @@ class DataParallelLoss:
         self.rank = accelerator.process_index
         self.rows = 0  # rows of the last batch this process computed
 
-    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
-        """(the loss to call backward on, the whole batch's mean loss for the log)."""
+    def backward(
+        self,
+        batch: dict[str, torch.Tensor],
+        micro_batch: int = 0,
+        autocast: Callable[[], Any] = contextlib.nullcontext,
+    ) -> float:
+        """Backpropagate this process's rows of `batch` (`micro_batch` rows at a
+        time, gradients synchronised after the last piece); returns the whole
+        batch's mean loss, for the log."""
         total = loss_tokens(batch)
+        batch = pin_shared_prefix(batch)
         shard = {name: tensor[self.rank :: self.world] for name, tensor in batch.items()}
         if shard["input_ids"].shape[0] == 0:  # fewer rows than processes: take part, weight 0
-            shard, weight = {name: tensor[:1] for name, tensor in batch.items()}, 0.0
+            pieces, weights = [{name: tensor[:1] for name, tensor in batch.items()}], [0.0]
         else:
-            weight = loss_tokens(shard) / max(total, 1)
-        self.rows = 0 if weight == 0.0 else int(shard["input_ids"].shape[0])
-        loss = self.wrapped(shard)
-        # DDP divides the summed gradients by the number of processes
-        scaled = loss * (weight * self.world)
-        share = torch.tensor([loss.detach().float().item() * weight], device=loss.device)
-        whole = float(self.accelerator.reduce(share, reduction="sum").item())
-        return scaled, whole
+            pieces = micro_batches(shard, micro_batch)
+            weights = [loss_tokens(piece) / max(total, 1) for piece in pieces]
+        self.rows = sum(
+            int(p["input_ids"].shape[0]) for p, w in zip(pieces, weights, strict=True) if w
+        )
+        mine = 0.0
+        for index, (piece, weight) in enumerate(zip(pieces, weights, strict=True)):
+            # DDP averages the gradients after a forward and backward outside no_sync:
+            # once, after the last piece
+            last = index == len(pieces) - 1
+            with contextlib.nullcontext() if last else self.wrapped.no_sync():
+                with autocast():
+                    loss = self.wrapped(piece)
+                # DDP divides the summed gradients by the number of processes
+                (loss * (weight * self.world)).backward()
+            mine += loss.detach().float().item() * weight
+        share = torch.tensor([mine], device=pieces[0]["input_ids"].device)
+        return float(self.accelerator.reduce(share, reduction="sum").item())
 
 
 def broadcast(value: Any) -> Any:

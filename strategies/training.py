@@ -273,6 +273,10 @@ def epoch_batches(
 # ---------------------------------------------------------------- loss
 
 
+# a batch entry (one value per row): the shared prefix of the batch these rows were cut from
+PREFIX_LENGTH = "shared_prefix_length"
+
+
 def shared_prefix_length(batch: dict[str, torch.Tensor], minimum: int = 8) -> int:
     """How many leading tokens every row of the batch shares and takes no loss on.
 
@@ -281,6 +285,8 @@ def shared_prefix_length(batch: dict[str, torch.Tensor], minimum: int = 8) -> in
     of once per row is exact and saves most of the compute. Returns 0 when
     sharing would not pay (one row, or fewer than `minimum` common tokens).
     """
+    if PREFIX_LENGTH in batch:  # a piece of a larger batch: that batch's prefix
+        return int(batch[PREFIX_LENGTH][0])
     input_ids, labels = batch["input_ids"], batch["labels"]
     if input_ids.size(0) < 2:
         return 0
@@ -528,6 +534,37 @@ def autocast(device: DeviceInfo) -> contextlib.AbstractContextManager:
     return torch.autocast(device_type="cuda" if device.is_cuda else "cpu", dtype=torch.bfloat16)
 
 
+def accumulate_gradients(
+    model: Any,
+    batch: dict[str, torch.Tensor],
+    loss_fn: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor],
+    micro_batch: int,
+    device: DeviceInfo,
+) -> float:
+    """Backpropagate the batch's mean loss, `micro_batch` rows at a time; returns the loss.
+
+    Each piece's mean loss is weighted by its share of the batch's loss tokens,
+    so the summed gradients are those of the whole batch's mean loss (gradient
+    accumulation): the same step up to the order of floating-point sums, with
+    one piece's activations alive instead of the whole batch's. A piece
+    without loss tokens adds nothing and is skipped.
+    """
+    from strategies.distributed import loss_tokens, micro_batches
+
+    pieces = micro_batches(batch, micro_batch)
+    total = loss_tokens(batch) if len(pieces) > 1 else 0
+    value = 0.0
+    for piece in pieces:
+        weight = 1.0 if len(pieces) == 1 else loss_tokens(piece) / max(total, 1)
+        if weight == 0.0:
+            continue
+        with autocast(device):
+            loss = loss_fn(model, piece)
+        (loss * weight if weight != 1.0 else loss).backward()
+        value += loss.item() * weight
+    return value
+
+
 def train(
     model: torch.nn.Module,
     batches: Iterator[dict[str, torch.Tensor]],
@@ -542,6 +579,7 @@ def train(
     grad_clip: float = 1.0,
     loss_fn: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor] = causal_lm_loss,
     advance: ProgressCallback | None = None,
+    micro_batch: int = 0,
 ) -> TrainLog:
     """Train `model`'s trainable parameters for `steps` batches; returns the log.
 
@@ -549,7 +587,9 @@ def train(
     rather than saving a broken adapter. `log.peak_memory_mb` is the peak allocated
     GPU memory (since the caller last reset the peak), or on a CPU the process's
     resident memory sampled after each optimizer step (gradients and optimizer
-    state both held).
+    state both held). With `micro_batch`, each batch runs through the model
+    that many rows at a time (`accumulate_gradients`): the same step, with a
+    fraction of the activations alive.
     """
     from advisor.runtime import current_memory_mb
 
@@ -576,12 +616,13 @@ def train(
             break
         batch = {name: tensor.to(device.device) for name, tensor in batch.items()}
         step_began = time.perf_counter()
-        with autocast(device):
-            if shared_loss is None:
-                loss = loss_fn(model, batch)
-            else:
-                loss, whole_batch_loss = shared_loss(batch)
-        loss.backward()
+        if shared_loss is None:
+            loss_value = accumulate_gradients(model, batch, loss_fn, micro_batch, device)
+        else:
+            loss_value = shared_loss.backward(
+                batch, micro_batch, functools.partial(autocast, device)
+            )
+            log.local_rows += shared_loss.rows
         torch.nn.utils.clip_grad_norm_(params, grad_clip)
         current_lr = scheduler.get_last_lr()[0]
         optimizer.step()
@@ -589,10 +630,8 @@ def train(
             log.peak_memory_mb = max(log.peak_memory_mb, current_memory_mb())
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        loss_value = loss.item()  # also waits for the GPU, so the step timing is real
-        if shared_loss is not None:
-            loss_value = whole_batch_loss
-            log.local_rows += shared_loss.rows
+        if device.is_cuda:
+            torch.cuda.synchronize()  # the step timing is real
         if not math.isfinite(loss_value):
             raise FloatingPointError(f"training diverged: loss {loss_value} at step {step + 1}")
         seconds = time.perf_counter() - step_began
@@ -847,6 +886,7 @@ def fit(
                 causal_lm_loss, prefix_grad=config.prefix_grad, share_prefix=not checkpointing
             ),
             advance=ctx.start_phase(f"{phase}: training", steps),
+            micro_batch=config.micro_batch_size,
         )
     finally:
         if checkpointing:

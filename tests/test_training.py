@@ -3,6 +3,7 @@ loop, LoRA, saving and resuming — on tiny models built in the test."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -313,6 +314,56 @@ def test_without_prefix_gradients_the_loss_is_the_same_and_only_prefix_paths_los
     assert all(g.abs().sum() > 0 for g in constant_grads)  # every adapter still learns
 
 
+@pytest.mark.parametrize("prefix_grad", [True, False])
+@pytest.mark.parametrize("micro_batch", [1, 3])
+def test_micro_batches_accumulate_the_whole_batch_gradient(
+    tokenizer, task, prefix_grad, micro_batch
+):
+    """A batch run in pieces of 1 or 3 rows (the last one short), each piece's
+    mean loss weighted by its loss tokens: the whole batch's loss and gradients,
+    with rows of different answer lengths, the shared prefix on or off."""
+    from strategies.training import accumulate_gradients
+
+    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.1)
+    examples, _ = build_sft_examples(task, tokenizer, task.train[:5], 512)
+    batch = collate(examples, tokenizer.pad_token_id)
+    per_row = (batch["labels"][:, 1:] != IGNORE_INDEX).sum(1)
+    assert len(set(per_row.tolist())) > 1  # unequal weights: a plain mean of means would differ
+    loss = functools.partial(causal_lm_loss, prefix_grad=prefix_grad)
+
+    def loss_and_grads(rows):
+        model.zero_grad()
+        value = accumulate_gradients(model, batch, loss, rows, cpu_device())
+        return value, [p.grad.clone() for p in model.parameters() if p.requires_grad]
+
+    whole, whole_grads = loss_and_grads(0)
+    pieces, piece_grads = loss_and_grads(micro_batch)
+    assert pieces == pytest.approx(whole, rel=1e-5)
+    for a, b in zip(piece_grads, whole_grads, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    # weighting each piece equally instead is a different gradient: the test can fail
+    model.zero_grad()
+    for start in range(0, 5, micro_batch):
+        piece = {k: t[start : start + micro_batch] for k, t in batch.items()}
+        (loss(model, piece) / math.ceil(5 / micro_batch)).backward()
+    unweighted = [p.grad.clone() for p in model.parameters() if p.requires_grad]
+    assert not all(
+        torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+        for a, b in zip(unweighted, whole_grads, strict=True)
+    )
+
+
+def test_training_in_micro_batches_follows_the_whole_batch_loss_curve(tokenizer, task):
+    whole = _train_tiny(tokenizer, task, steps=6)[1]
+    pieces = _train_tiny(tokenizer, task, steps=6, micro_batch=2)[1]
+    assert [s["tokens"] for s in pieces.steps] == [s["tokens"] for s in whole.steps]
+    for a, b in zip(pieces.steps, whole.steps, strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-3, abs=1e-4)
+
+
 def test_learning_rate_warms_up_then_decays():
     factors = [warmup_cosine(s, warmup=10, total=100, min_ratio=0.1) for s in range(100)]
     assert factors[0] == pytest.approx(0.1)
@@ -325,7 +376,7 @@ def test_learning_rate_warms_up_then_decays():
 # ---------------------------------------------------------------- the loop and LoRA
 
 
-def _train_tiny(tokenizer, task, steps=40, seed=0, lr=2e-2):
+def _train_tiny(tokenizer, task, steps=40, seed=0, lr=2e-2, micro_batch=0):
     model = add_lora(_llama(tokenizer), _lora_config(16), seed=seed)
     examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
     log = train(
@@ -334,6 +385,7 @@ def _train_tiny(tokenizer, task, steps=40, seed=0, lr=2e-2):
         steps=steps,
         lr=lr,
         device=cpu_device(),
+        micro_batch=micro_batch,
     )
     return model, log
 
