@@ -17,14 +17,14 @@ from tiny import save_tiny_model, write_tiny_task
 RUNS = 3
 
 
-def run_bench(tmp_path) -> dict:
+def run_bench(tmp_path, *extra: str) -> dict:
     from benchmarks.perf import bench
 
     model = save_tiny_model(tmp_path / "model")
     task = write_tiny_task(tmp_path / "task")
     out = tmp_path / "bench.json"
     report = bench.main(
-        ["--quick", "--in-process", "--skip-e2e", "--runs", str(RUNS)]
+        ["--quick", "--in-process", "--skip-e2e", "--runs", str(RUNS), *extra]
         + ["--model", str(model), "--task", str(task), "--out", str(out)]
     )
     assert json.loads(out.read_text()) == json.loads(json.dumps(report))
@@ -84,6 +84,17 @@ def test_bench_without_trl_says_why_the_peer_is_missing(tmp_path, monkeypatch):
     assert "trl is not installed" in report["sft"]["trl"]["unavailable"]
     assert report["sft"]["ratio"] is None and "advisor[bench]" in report["sft"]["ratio_why"]
     assert report["machine"]["versions"]["trl"] is None
+
+
+def test_bench_of_generation_only_says_the_rest_was_skipped(tmp_path):
+    report = run_bench(tmp_path, "--only", "generation")
+
+    assert_spread(report["generation"]["one_by_one"]["ratio"])
+    assert report["generation"]["one_by_one"]["differing_answers"] == 0
+    assert report["sft"]["advisor"] == {"unavailable": "skipped (--only generation)"}
+    assert report["ratios"]["sft_vs_trl"] is None
+    assert report["ratios"]["decode_vs_one_by_one"] is not None
+    assert "skipped" in report["limit"]["unavailable"]
 
 
 @pytest.mark.slow

@@ -567,6 +567,13 @@ def measurement_names(settings: Settings) -> list[str]:
     return [*names, "matmul", "generate:advisor", "generate:one_by_one", "generate:batched"]
 
 
+def skipped_measurements(names: list[str], only: str | None) -> list[str]:
+    """The measurements `--only` leaves out (generation: every `generate:*`; sft: the rest)."""
+    if only is None:
+        return []
+    return [n for n in names if n.startswith("generate:") != (only == "generation")]
+
+
 def run_order(names: list[str], run: int) -> list[str]:
     """Every measurement once; on odd runs each peer pair goes the other way round."""
     if run % 2 == 0:
@@ -875,6 +882,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end advisor compare")
     parser.add_argument(
+        "--only",
+        choices=("sft", "generation"),
+        help="measure only SFT (with the matmul limit) or only generation; "
+        "the other part's fields say it was skipped",
+    )
+    parser.add_argument(
         "--e2e-profiles", default="quick,standard", help="profiles timed end to end"
     )
     parser.add_argument(
@@ -920,8 +933,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     out = args.out or RESULTS_DIR / f"{datetime.date.today():%Y-%m-%d}-{machine_slug(info)}.json"
     log = out.with_suffix(".log")
     log.unlink(missing_ok=True)
+    skipped = skipped_measurements(names, args.only)
+    for name in skipped:
+        raw[name] = [{"unavailable": f"skipped (--only {args.only})"}] * args.runs
     for run in range(args.runs):
         for name in run_order(names, run):
+            if name in skipped:
+                continue
             print(f"run {run + 1}/{args.runs}: {name}", file=sys.stderr, flush=True)
             result = (
                 run_in_process(name, settings)
