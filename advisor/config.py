@@ -85,10 +85,11 @@ class GenerationConfig:
         default=16, metadata={"help": "questions generated together (left padded)"}
     )
     latency_sample: int = field(
-        default=8,
+        default=4,
         metadata={
             "help": "test questions answered again one at a time, after a strategy has "
-            "answered, to measure per-query latency (p50/p95); 0: off"
+            "answered, to measure per-query latency (p50/p95; each costs a whole "
+            "single-stream answer); 0: off"
         },
     )
 
