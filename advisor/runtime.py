@@ -135,6 +135,37 @@ def current_memory_mb() -> float:
     return peak_memory_mb()
 
 
+# glibc's mallopt parameter, and the size from which each allocation gets its own mapping
+M_MMAP_THRESHOLD = -3
+HEAP_MMAP_THRESHOLD = 1 << 20
+
+
+def lean_heap() -> bool:
+    """Give every allocation of 1 MiB or more its own memory mapping (glibc), returned
+    to the system the moment it is freed; True when set.
+
+    glibc serves large blocks from its heap once a freed block has raised its
+    mmap threshold (dynamically, up to 32 MiB), and keeps freed heap memory for
+    reuse: a training step's activations, freed, stay resident, and the next
+    step's, shaped differently, fragment around them. Measured on the banking
+    task's SFT (12 steps, 2-core CPU, docs/training.md): peak RSS 3.15 -> 2.92 GB,
+    no slower. Left alone where the user set it (`MALLOC_MMAP_THRESHOLD_`, or
+    `GLIBC_TUNABLES` naming it) and off glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get(
+        "GLIBC_TUNABLES", ""
+    ):
+        return False
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD))
+    except (OSError, AttributeError):  # not glibc (musl)
+        return False
+
+
 def release_memory() -> None:
     """Hand what the process freed back to the system, between units of a run.
 
