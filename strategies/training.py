@@ -37,6 +37,7 @@ spirit: no trainer class, every step readable top to bottom.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
 import inspect
@@ -330,9 +331,11 @@ def hidden_states(
     # transformers 5.x renamed `past_key_values` to `cache` along the way
     cache_arg = "cache" if "cache" in inspect.signature(decoder.forward).parameters else None
     cache_arg = cache_arg or "past_key_values"
-    cache = DynamicCache(config=base.config)
-    with contextlib.nullcontext() if prefix_grad else torch.no_grad():
+    if prefix_grad:
+        cache = DynamicCache(config=base.config)
         decoder(input_ids=input_ids[:1, :prefix], use_cache=True, **{cache_arg: cache})
+    else:
+        cache = copy.deepcopy(constant_prefix(base, decoder, input_ids[0, :prefix], cache_arg))
     cache.batch_repeat_interleave(input_ids.size(0))
     positions = torch.arange(prefix, input_ids.size(1), device=input_ids.device)
     output = decoder(
@@ -343,6 +346,25 @@ def hidden_states(
         **{cache_arg: cache},
     )
     return output.last_hidden_state
+
+
+def constant_prefix(base: Any, decoder: Any, tokens: torch.Tensor, cache_arg: str) -> Any:
+    """The keys and values of a prompt prefix as constants (no gradient), one row,
+    computed once for as long as no weight changes: the micro-batches of one step
+    (`accumulate_gradients`) share them as the whole batch would. Read-only for
+    the caller, who copies it before the rest of the batch is appended."""
+    from transformers import DynamicCache
+
+    versions = tuple(p._version for p in base.parameters())
+    key = (tuple(tokens.tolist()), str(tokens.device), versions)
+    memo = getattr(base, "_advisor_train_prefix", None)
+    if memo is not None and memo[0] == key:
+        return memo[1]
+    cache = DynamicCache(config=base.config)
+    with torch.no_grad():
+        decoder(input_ids=tokens[None], use_cache=True, **{cache_arg: cache})
+    object.__setattr__(base, "_advisor_train_prefix", (key, cache))
+    return cache
 
 
 def lm_head(model: Any) -> torch.nn.Module:
