@@ -5,11 +5,13 @@ Imports of torch happen inside functions so the CLI stays light.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
 import resource
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -135,23 +137,38 @@ def current_memory_mb() -> float:
     return peak_memory_mb()
 
 
-# glibc's mallopt parameter, and the size from which each allocation gets its own mapping
+# glibc's mallopt parameter; the size from which each allocation gets its own mapping
+# while training, and after (glibc's own ceiling for its moving threshold on 64 bits)
 M_MMAP_THRESHOLD = -3
 HEAP_MMAP_THRESHOLD = 1 << 20
+HEAP_MMAP_THRESHOLD_AFTER = 32 << 20
 
 
-def lean_heap() -> bool:
-    """Give every allocation of 1 MiB or more its own memory mapping (glibc), returned
-    to the system the moment it is freed; True when set.
+@contextlib.contextmanager
+def lean_heap() -> Iterator[bool]:
+    """While active, every allocation of 1 MiB or more is its own memory mapping
+    (glibc), returned to the system the moment it is freed; yields True when set.
 
     glibc serves large blocks from its heap once a freed block has raised its
     mmap threshold (dynamically, up to 32 MiB), and keeps freed heap memory for
     reuse: a training step's activations, freed, stay resident, and the next
     step's, shaped differently, fragment around them. Measured on the banking
-    task's SFT (12 steps, 2-core CPU, docs/training.md): peak RSS 3.15 -> 2.92 GB,
-    no slower. Left alone where the user set it (`MALLOC_MMAP_THRESHOLD_`, or
-    `GLIBC_TUNABLES` naming it) and off glibc.
+    task (2-core CPU, docs/training.md): cpt's checkpointed step 3.31 -> 1.60 GB
+    peak, SFT's 3.15 -> 2.92 GB, no slower. Answering is another matter: a fresh
+    mapping and its page faults for every step's logits made generation 7-13%
+    slower, so the training loop turns it on and leaves 32 MiB (glibc's own
+    ceiling) after. Left alone where the user set it (`MALLOC_MMAP_THRESHOLD_`,
+    or `GLIBC_TUNABLES` naming it) and off glibc.
     """
+    on = _set_mmap_threshold(HEAP_MMAP_THRESHOLD)
+    try:
+        yield on
+    finally:
+        if on:
+            _set_mmap_threshold(HEAP_MMAP_THRESHOLD_AFTER)
+
+
+def _set_mmap_threshold(size: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get(
@@ -161,7 +178,7 @@ def lean_heap() -> bool:
     import ctypes
 
     try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_THRESHOLD))
+        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, size))
     except (OSError, AttributeError):  # not glibc (musl)
         return False
 

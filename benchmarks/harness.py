@@ -291,12 +291,11 @@ class Harness:
 
     def _setup(self) -> None:
         from advisor.models import ModelProvider, model_fingerprint
-        from advisor.runtime import lean_heap, pick_device
+        from advisor.runtime import pick_device
         from benchmarks.limits import check_questions_fit, measure_lengths, resolve_limits
         from benchmarks.metrics import known_figures
         from strategies.registry import default_strategies
 
-        lean_heap()  # freed activations go back to the system (advisor.runtime)
         self.task: Task = load_task(self.config.task, allow_leakage=self.config.allow_leakage)
         self.items = list(
             self.task.test[: self.config.limit] if self.config.limit else self.task.test

@@ -613,7 +613,7 @@ def train(
     that many rows at a time (`accumulate_gradients`): the same step, with a
     fraction of the activations alive.
     """
-    from advisor.runtime import current_memory_mb
+    from advisor.runtime import current_memory_mb, lean_heap
 
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
@@ -633,44 +633,47 @@ def train(
         log.processes = shared_loss.world
     model.train()
     began = time.perf_counter()
-    for step, batch in enumerate(batches):
-        if step == steps:
-            break
-        batch = {name: tensor.to(device.device) for name, tensor in batch.items()}
-        step_began = time.perf_counter()
-        if shared_loss is None:
-            loss_value = accumulate_gradients(model, batch, loss_fn, micro_batch, device)
-        else:
-            loss_value = shared_loss.backward(
-                batch, micro_batch, functools.partial(autocast, device)
+    with lean_heap():  # freed activations go back to the system, step by step
+        for step, batch in enumerate(batches):
+            if step == steps:
+                break
+            batch = {name: tensor.to(device.device) for name, tensor in batch.items()}
+            step_began = time.perf_counter()
+            if shared_loss is None:
+                loss_value = accumulate_gradients(model, batch, loss_fn, micro_batch, device)
+            else:
+                loss_value = shared_loss.backward(
+                    batch, micro_batch, functools.partial(autocast, device)
+                )
+                log.local_rows += shared_loss.rows
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+            current_lr = scheduler.get_last_lr()[0]
+            optimizer.step()
+            if (
+                not device.is_cuda
+            ):  # gradients and optimizer state both alive: the step's high point
+                log.peak_memory_mb = max(log.peak_memory_mb, current_memory_mb())
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            if device.is_cuda:
+                torch.cuda.synchronize()  # the step timing is real
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"training diverged: loss {loss_value} at step {step + 1}")
+            seconds = time.perf_counter() - step_began
+            tokens = int(batch["attention_mask"].sum())
+            log.tokens += tokens
+            log.loss_tokens += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            log.steps.append(
+                {
+                    "step": step + 1,
+                    "loss": round(loss_value, 5),
+                    "lr": current_lr,
+                    "tokens": tokens,
+                    "seconds": round(seconds, 4),
+                }
             )
-            log.local_rows += shared_loss.rows
-        torch.nn.utils.clip_grad_norm_(params, grad_clip)
-        current_lr = scheduler.get_last_lr()[0]
-        optimizer.step()
-        if not device.is_cuda:  # gradients and optimizer state both alive: the step's high point
-            log.peak_memory_mb = max(log.peak_memory_mb, current_memory_mb())
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        if device.is_cuda:
-            torch.cuda.synchronize()  # the step timing is real
-        if not math.isfinite(loss_value):
-            raise FloatingPointError(f"training diverged: loss {loss_value} at step {step + 1}")
-        seconds = time.perf_counter() - step_began
-        tokens = int(batch["attention_mask"].sum())
-        log.tokens += tokens
-        log.loss_tokens += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
-        log.steps.append(
-            {
-                "step": step + 1,
-                "loss": round(loss_value, 5),
-                "lr": current_lr,
-                "tokens": tokens,
-                "seconds": round(seconds, 4),
-            }
-        )
-        if advance is not None:
-            advance(1, {"loss": round(loss_value, 4), "tok/s": round(tokens / seconds)})
+            if advance is not None:
+                advance(1, {"loss": round(loss_value, 4), "tok/s": round(tokens / seconds)})
     log.train_time_s = time.perf_counter() - began
     if device.is_cuda:
         log.peak_memory_mb = torch.cuda.max_memory_allocated(torch.device(device.device)) / 2**20
