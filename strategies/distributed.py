@@ -166,7 +166,8 @@ class DataParallelLoss:
                     loss = self.wrapped(piece)
                 # DDP divides the summed gradients by the number of processes
                 (loss * (weight * self.world)).backward()
-            mine += loss.detach().float().item() * weight
+            if weight:  # a piece without loss tokens has a NaN mean and adds nothing
+                mine += loss.detach().float().item() * weight
         share = torch.tensor([mine], device=pieces[0]["input_ids"].device)
         return float(self.accelerator.reduce(share, reduction="sum").item())
 
