@@ -649,9 +649,8 @@ def train(
             torch.nn.utils.clip_grad_norm_(params, grad_clip)
             current_lr = scheduler.get_last_lr()[0]
             optimizer.step()
-            if (
-                not device.is_cuda
-            ):  # gradients and optimizer state both alive: the step's high point
+            # gradients and optimizer state both alive: the step's high point
+            if not device.is_cuda:
                 log.peak_memory_mb = max(log.peak_memory_mb, current_memory_mb())
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
