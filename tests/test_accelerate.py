@@ -38,7 +38,9 @@ def test_two_processes_train_the_single_process_loss_curve_and_write_one_run(
         "--mixed_precision", "no", "--dynamo_backend", "no",
         "--main_process_port", str(_free_port()),
     ]  # fmt: skip
-    ddp = _run([*launch, str(SCRIPT), str(tmp_path / "ddp"), "ddp.json"], tmp_path)
+    # each process also takes its rows one at a time (micro-batches, DDP's no_sync
+    # for all but the last): still the single process's whole-batch step
+    ddp = _run([*launch, str(SCRIPT), str(tmp_path / "ddp"), "ddp.json", "1"], tmp_path)
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     one, two = (json.loads((tmp_path / f).read_text()) for f in ("single.json", "ddp.json"))
     assert len(one["losses"]) == len(two["losses"]) == 6
