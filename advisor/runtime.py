@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -169,18 +170,25 @@ def lean_heap() -> Iterator[bool]:
 
 
 def _set_mmap_threshold(size: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
     if "MALLOC_MMAP_THRESHOLD_" in os.environ or "mmap_threshold" in os.environ.get(
         "GLIBC_TUNABLES", ""
     ):
         return False
+    libc = _glibc()
+    mallopt = getattr(libc, "mallopt", None) if libc is not None else None
+    return bool(mallopt(M_MMAP_THRESHOLD, size)) if mallopt is not None else False
+
+
+def _glibc() -> Any:
+    """The C library on Linux (ctypes), or None elsewhere or when it will not load."""
+    if not sys.platform.startswith("linux"):
+        return None
     import ctypes
 
     try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, size))
-    except (OSError, AttributeError):  # not glibc (musl)
-        return False
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
 
 
 def release_memory() -> None:
@@ -198,9 +206,7 @@ def release_memory() -> None:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
-    if sys.platform.startswith("linux"):
-        import contextlib
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to trim
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
+    libc = _glibc()
+    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
+    if trim is not None:  # glibc (musl has none): nothing to trim otherwise
+        trim(0)

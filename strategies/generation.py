@@ -501,15 +501,28 @@ def cached_prefix(model: Any, prefix: list[int], device: str) -> Any:
     """The keys and values of `prefix`, computed once and kept on the model for the
     next call with the same prefix (the harness answers in chunks; every chunk of a
     strategy shares the system message). Read-only for its users; recomputed when
-    any weight has changed since (every tensor counts its in-place updates)."""
-    versions = tuple(p._version for p in model.parameters())
-    key = (tuple(prefix), str(device), versions)
-    memo = getattr(model, "_advisor_prefix", None)
-    if memo is not None and memo[0] == key:
+    any weight has changed since."""
+    return kept_while_weights_unchanged(
+        model,
+        "_advisor_prefix",
+        (tuple(prefix), str(device)),
+        lambda: _prefix_cache(model, prefix, device),
+    )
+
+
+def kept_while_weights_unchanged(
+    model: Any, attribute: str, key: Any, compute: Callable[[], Any]
+) -> Any:
+    """`compute()`, kept on `model` as `attribute` and returned again for the same
+    `key` for as long as none of the model's weights has changed (every tensor
+    counts its in-place updates: an optimizer step changes the count)."""
+    full_key = (key, tuple(p._version for p in model.parameters()))
+    memo = getattr(model, attribute, None)
+    if memo is not None and memo[0] == full_key:
         return memo[1]
-    cache = _prefix_cache(model, prefix, device)
-    object.__setattr__(model, "_advisor_prefix", (key, cache))
-    return cache
+    value = compute()
+    object.__setattr__(model, attribute, (full_key, value))
+    return value
 
 
 def _prefix_cache(model: Any, prefix: list[int], device: str) -> Any:

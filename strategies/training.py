@@ -355,16 +355,16 @@ def constant_prefix(base: Any, decoder: Any, tokens: torch.Tensor, cache_arg: st
     the caller, who copies it before the rest of the batch is appended."""
     from transformers import DynamicCache
 
-    versions = tuple(p._version for p in base.parameters())
-    key = (tuple(tokens.tolist()), str(tokens.device), versions)
-    memo = getattr(base, "_advisor_train_prefix", None)
-    if memo is not None and memo[0] == key:
-        return memo[1]
-    cache = DynamicCache(config=base.config)
-    with torch.no_grad():
-        decoder(input_ids=tokens[None], use_cache=True, **{cache_arg: cache})
-    object.__setattr__(base, "_advisor_train_prefix", (key, cache))
-    return cache
+    from strategies.generation import kept_while_weights_unchanged
+
+    def compute() -> Any:
+        cache = DynamicCache(config=base.config)
+        with torch.no_grad():
+            decoder(input_ids=tokens[None], use_cache=True, **{cache_arg: cache})
+        return cache
+
+    key = (tuple(tokens.tolist()), str(tokens.device))
+    return kept_while_weights_unchanged(base, "_advisor_train_prefix", key, compute)
 
 
 def lm_head(model: Any) -> torch.nn.Module:
@@ -623,7 +623,7 @@ def train(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: warmup_cosine(s, warmup=warmup, total=steps, min_ratio=min_lr_ratio)
     )
-    from strategies.distributed import DataParallelLoss, data_parallel
+    from strategies.distributed import DataParallelLoss, data_parallel, loss_tokens
 
     # under `accelerate launch` with several processes: each takes its rows of the batch
     parallel = data_parallel()
@@ -661,7 +661,7 @@ def train(
             seconds = time.perf_counter() - step_began
             tokens = int(batch["attention_mask"].sum())
             log.tokens += tokens
-            log.loss_tokens += int((batch["labels"][:, 1:] != IGNORE_INDEX).sum())
+            log.loss_tokens += loss_tokens(batch)
             log.steps.append(
                 {
                     "step": step + 1,

@@ -75,6 +75,16 @@ def _llama(tokenizer):
     return model
 
 
+def _adapted_llama(tokenizer):
+    """`_llama` with LoRA adapters whose B is not zero, so the adapters take part
+    in a check of losses and gradients."""
+    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
+    for name, parameter in model.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.1)
+    return model
+
+
 def _lora_config(r: int = 8):
     config = RunConfig().sft.lora
     config.r, config.alpha = r, 2 * r
@@ -207,10 +217,7 @@ def test_shared_prefix_is_the_common_prompt_start_without_loss(tokenizer, task):
 def test_the_fast_loss_paths_give_the_plain_loss_and_gradients(
     tokenizer, task, on_loss_positions, share_prefix
 ):
-    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
-    for name, parameter in model.named_parameters():
-        if "lora_B" in name:  # non-zero B, so the adapters take part in the check
-            torch.nn.init.normal_(parameter, std=0.1)
+    model = _adapted_llama(tokenizer)
     examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
     batch = collate(examples, tokenizer.pad_token_id)
 
@@ -264,10 +271,7 @@ def test_cpt_loss_on_every_token_in_chunks_trains_the_adapters_as_in_one_piece(
     the loss and the LoRA gradients of the whole-logits loss."""
     import strategies.training as training
 
-    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
-    for name, parameter in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(parameter, std=0.1)
+    model = _adapted_llama(tokenizer)
     batch = collate(corpus_examples(tokenizer, task.corpus, 16)[:4], tokenizer.pad_token_id)
     vocabulary = model.get_output_embeddings().weight.shape[0]
 
@@ -289,10 +293,7 @@ def test_cpt_loss_on_every_token_in_chunks_trains_the_adapters_as_in_one_piece(
 def test_without_prefix_gradients_the_loss_is_the_same_and_only_prefix_paths_lose_gradient(
     tokenizer, task
 ):
-    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
-    for name, parameter in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(parameter, std=0.1)
+    model = _adapted_llama(tokenizer)
     examples, _ = build_sft_examples(task, tokenizer, task.train[:4], 512)
     batch = collate(examples, tokenizer.pad_token_id)
     assert shared_prefix_length(batch) > 0
@@ -324,10 +325,7 @@ def test_micro_batches_accumulate_the_whole_batch_gradient(
     with rows of different answer lengths, the shared prefix on or off."""
     from strategies.training import accumulate_gradients
 
-    model = add_lora(_llama(tokenizer), _lora_config(), seed=0)
-    for name, parameter in model.named_parameters():
-        if "lora_B" in name:
-            torch.nn.init.normal_(parameter, std=0.1)
+    model = _adapted_llama(tokenizer)
     examples, _ = build_sft_examples(task, tokenizer, task.train[:5], 512)
     batch = collate(examples, tokenizer.pad_token_id)
     per_row = (batch["labels"][:, 1:] != IGNORE_INDEX).sum(1)
