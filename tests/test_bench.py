@@ -97,6 +97,19 @@ def test_bench_of_generation_only_says_the_rest_was_skipped(tmp_path):
     assert "skipped" in report["limit"]["unavailable"]
 
 
+def test_bench_of_e2e_only_measures_neither_sft_nor_generation(tmp_path):
+    report = run_bench(tmp_path, "--only", "e2e")
+
+    for name, runs in report["raw"].items():
+        assert runs == [{"unavailable": "skipped (--only e2e)"}] * RUNS, name
+    assert report["ratios"] == {
+        "sft_vs_trl": None,
+        "decode_vs_one_by_one": None,
+        "decode_vs_batched_generate": None,
+    }
+    assert report["e2e"]["standard"] == {"skipped": "--skip-e2e"}
+
+
 @pytest.mark.slow
 def test_bench_against_trl_on_the_same_batches(tmp_path):
     pytest.importorskip("trl")

@@ -568,9 +568,12 @@ def measurement_names(settings: Settings) -> list[str]:
 
 
 def skipped_measurements(names: list[str], only: str | None) -> list[str]:
-    """The measurements `--only` leaves out (generation: every `generate:*`; sft: the rest)."""
+    """The measurements `--only` leaves out (generation: every `generate:*`; sft: the
+    rest; e2e: all of them, only the end-to-end compares run)."""
     if only is None:
         return []
+    if only == "e2e":
+        return list(names)
     return [n for n in names if n.startswith("generate:") != (only == "generation")]
 
 
@@ -883,9 +886,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-e2e", action="store_true", help="no end-to-end advisor compare")
     parser.add_argument(
         "--only",
-        choices=("sft", "generation"),
-        help="measure only SFT (with the matmul limit) or only generation; "
-        "the other part's fields say it was skipped",
+        choices=("sft", "generation", "e2e"),
+        help="measure only SFT (with the matmul limit), only generation, or only the "
+        "end-to-end compares (--e2e-profiles); the other parts' fields say they were skipped",
     )
     parser.add_argument(
         "--e2e-profiles", default="quick,standard", help="profiles timed end to end"
