@@ -124,3 +124,32 @@ def test_bench_against_trl_on_the_same_batches(tmp_path):
     for key in ("tokens_per_s", "peak_rss_mb", "held_out_loss_rel_diff"):
         assert_spread(ratio[key])
     assert report["ratios"]["sft_vs_trl"] == ratio["tokens_per_s"]["median"]
+
+
+def test_mm_rate_is_two_m_k_n_per_call_over_the_time():
+    from benchmarks.perf.decoder_profile import mm_rate
+
+    assert mm_rate([[2, 3], [3, 4]], calls=10, seconds=1e-6) == pytest.approx(0.48)
+    assert mm_rate([[2, 3, 4], [4, 5]], calls=1, seconds=1.0) is None  # not a 2-D product
+    assert mm_rate([[2, 3], [3, 4]], calls=1, seconds=0.0) is None
+
+
+def test_decoder_profile_reports_the_products_by_shape(tmp_path, capsys):
+    from benchmarks.perf import decoder_profile
+
+    model = save_tiny_model(tmp_path / "model")
+    task = write_tiny_task(tmp_path / "task")
+    report = decoder_profile.main(
+        ["--questions", "3", "--threads", "1", "--model", str(model), "--task", str(task)]
+    )
+
+    assert report["questions"] == 3 and report["answer_tokens"] > 0
+    assert report["products"], "the decoder made no matrix products"
+    for product in report["products"]:
+        assert len(product["shapes"]) == 2 and product["calls"] > 0
+        assert product["gflops"] is None or product["gflops"] > 0
+    assert report["mm_s"] == pytest.approx(sum(p["seconds"] for p in report["products"]))
+    assert 0 < report["mm_s"] < report["wall_s"]
+    names = [name for name, _ in report["operators"]]
+    assert "aten::mm" in names
+    assert "matrix products (aten::mm) by shape" in capsys.readouterr().out
