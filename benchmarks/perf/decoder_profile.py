@@ -62,12 +62,11 @@ def summarise(events: Sequence[Any], wall_s: float) -> dict[str, Any]:
     }
 
 
-def measure_matmul_rate(threads: int) -> float:
-    """GFLOP/s of a 2048² fp32 product, the yardstick for the skinny ones."""
+def measure_matmul_rate() -> float:
+    """GFLOP/s of a 2048² fp32 product at the current thread count, the yardstick
+    for the skinny ones."""
     import torch
 
-    if threads:
-        torch.set_num_threads(threads)
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     for _ in range(2):
         a @ b
@@ -85,10 +84,12 @@ def profile_decoder(argv: Sequence[str] | None = None) -> dict[str, Any]:
     from strategies.generation import generate
 
     args = parse(argv)
-    bench_args = parse_args(["--questions", str(args.questions), "--task", args.task])
-    bench_args.model, bench_args.threads = args.model, args.threads
+    bench_args = parse_args(
+        ["--questions", str(args.questions), "--task", args.task, "--model", args.model]
+        + ["--threads", str(args.threads)]
+    )
     settings = Settings.from_profile(bench_args, native_bf16=False)
-    device = _device(settings, "float32")
+    device = _device(settings, "float32")  # sets the thread count
     model, tokenizer = ModelProvider(settings.model, "minilm", device).generator()
     task, conversations = _conversations(settings)
     new_tokens = _answer_length(settings, task, tokenizer)
@@ -117,7 +118,7 @@ def profile_decoder(argv: Sequence[str] | None = None) -> dict[str, Any]:
         max_new_tokens=new_tokens,
         batch_size=settings.generation_batch_size,
         threads=torch.get_num_threads(),
-        matmul_2048_gflops=measure_matmul_rate(args.threads),
+        matmul_2048_gflops=measure_matmul_rate(),
     )
     return report
 
