@@ -9,7 +9,7 @@ from strategies.generation import (
     _cache_argument,
     _layout,
     _prefix_cache,
-    _weight_first_projections,
+    _projections,
     end_token_ids,
     generate,
     greedy_decode,
@@ -388,18 +388,30 @@ def test_a_reserved_cache_gives_the_logits_of_a_growing_one(tiny) -> None:
     assert caches[1].get_seq_length() == caches[0].get_seq_length() == input_ids.shape[1] + 4
 
 
-def test_weight_first_projections_compute_the_same_linear_and_are_undone() -> None:
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_projections_compute_the_same_linear_and_are_undone(dtype) -> None:
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.Linear(24, 8, bias=False))
-    few, many = torch.randn(3, 1, 16), torch.randn(2, 300, 16)
-    expected = [model(few), model(many)]
-    with _weight_first_projections(model):
+    model.to(dtype)
+    few, many = torch.randn(3, 1, 16, dtype=dtype), torch.randn(2, 300, 16, dtype=dtype)
+    strided = torch.randn(3, 5, 16, dtype=dtype)[:, -1:]  # the prefill head's input
+    assert not strided.is_contiguous()
+    inputs = [few, many, strided]
+    expected = [model(x) for x in inputs]
+    with _projections(model) as switch:
         assert all("forward" in vars(m) for m in model)
-        got = [model(few), model(many)]
+        got = [model(x) for x in inputs]
+        switch.weight_first = True
+        got_weight_first = [model(x) for x in inputs]
     assert all("forward" not in vars(m) for m in model)
-    for want, have in zip(expected, got, strict=True):
-        assert have.shape == want.shape
-        torch.testing.assert_close(have, want, rtol=1e-5, atol=1e-6)
+    # bf16 rounds each layer's output: the two orders of summation differ by a unit or so
+    tolerance = (
+        {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 0, "atol": 1e-2}
+    )
+    for want, have, have_weight_first in zip(expected, got, got_weight_first, strict=True):
+        assert have.shape == have_weight_first.shape == want.shape
+        torch.testing.assert_close(have, want, **tolerance)
+        torch.testing.assert_close(have_weight_first, want, **tolerance)
 
 
 def test_sharing_the_prefix_changes_no_answer(tiny) -> None:
