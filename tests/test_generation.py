@@ -121,6 +121,23 @@ def test_the_prefix_is_computed_once_and_shared_by_every_row(tiny) -> None:
     assert [c["input_ids"].shape for c in calls[2:]] == [(3, 1)]  # then a token per step
 
 
+def test_a_lone_conversation_is_prefilled_whole_with_the_batched_answer(tiny) -> None:
+    model, tokenizer = tiny
+    conversation = _conversations()[1]
+    calls, hook = _spy_forward(model)
+    try:
+        alone = generate(model, tokenizer, [conversation], max_new_tokens=12)
+    finally:
+        hook.remove()
+    prompt = len(
+        tokenizer(render_prompt(tokenizer, conversation), add_special_tokens=False)["input_ids"]
+    )
+    assert calls[0]["input_ids"].shape == (1, prompt)  # no separate prefix pass
+    assert "shared_prefix" not in calls[0]
+    batched = generate(model, tokenizer, _conversations(), max_new_tokens=12, batch_size=4)
+    assert alone[0].text == batched[1].text and alone[0].tokens == batched[1].tokens
+
+
 def test_the_prefix_is_kept_for_the_next_call_until_a_weight_changes(tiny) -> None:
     model, tokenizer = tiny
     conversations = _conversations()[:3]
