@@ -391,10 +391,6 @@ class ScratchStrategy:
             betas=(0.9, 0.95),
             min_lr_ratio=0.1,
             advance=ctx.start_phase("scratch: training", config.steps),
-            # a step's activations here are a few MiB apiece, a small share of the
-            # process: the lean heap's fresh mapping and page faults for each of them
-            # were a fifth of the standard profile's training (docs/training.md)
-            lean=False,
         )
         prepare_time = time.perf_counter() - began
         ctx.workdir.mkdir(parents=True, exist_ok=True)

@@ -602,7 +602,6 @@ def train(
     loss_fn: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor] = causal_lm_loss,
     advance: ProgressCallback | None = None,
     micro_batch: int = 0,
-    lean: bool = True,
 ) -> TrainLog:
     """Train `model`'s trainable parameters for `steps` batches; returns the log.
 
@@ -612,8 +611,7 @@ def train(
     resident memory sampled after each optimizer step (gradients and optimizer
     state both held). With `micro_batch`, each batch runs through the model
     that many rows at a time (`accumulate_gradients`): the same step, with a
-    fraction of the activations alive. With `lean`, the heap gives freed
-    activations back to the system as it goes (`advisor.runtime.lean_heap`).
+    fraction of the activations alive.
     """
     from advisor.runtime import current_memory_mb, lean_heap
 
@@ -635,8 +633,7 @@ def train(
         log.processes = shared_loss.world
     model.train()
     began = time.perf_counter()
-    # freed activations go back to the system, step by step
-    with lean_heap() if lean else contextlib.nullcontext():
+    with lean_heap():  # freed activations go back to the system, step by step
         for step, batch in enumerate(batches):
             if step == steps:
                 break

@@ -443,33 +443,6 @@ def test_seeded_training_repeats_exactly(tokenizer, task):
     assert [s["loss"] for s in first.steps] != [s["loss"] for s in other.steps]
 
 
-def test_training_keeps_the_heap_lean_unless_told_not_to(tokenizer, task, monkeypatch):
-    import contextlib
-
-    import advisor.runtime
-
-    entered = []
-
-    @contextlib.contextmanager
-    def counted():
-        entered.append(1)
-        yield True
-
-    monkeypatch.setattr(advisor.runtime, "lean_heap", counted)
-    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
-    for lean in (True, False):
-        model = add_lora(tiny_llama(tokenizer), _lora_config(), seed=0)
-        train(
-            model,
-            epoch_batches(examples, 4, seed=0, steps=1, pad_token_id=tokenizer.pad_token_id),
-            steps=1,
-            lr=1e-3,
-            device=cpu_device(),
-            lean=lean,
-        )
-        assert len(entered) == 1  # entered for lean=True, not again for lean=False
-
-
 def test_a_diverging_loss_stops_training(tokenizer, task):
     model = add_lora(tiny_llama(tokenizer), _lora_config(), seed=0)
     examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
