@@ -85,8 +85,8 @@ def generate(
     row computes exactly what it would alone. A single conversation has no one
     to share with and is computed the plain way, the whole prompt in one pass:
     attending one row to a separate prefix made each step of a question asked
-    alone 15% slower (35.4 -> 30.1 ms a token, SmolLM2-135M in bf16 on 2 cores,
-    docs/generation.md). `on_batch(n)` is called after each batch with the
+    alone 10-15% slower (35.4 against 30.1-31.9 ms a token, SmolLM2-135M in
+    bf16 on 2 cores, docs/generation.md). `on_batch(n)` is called after each batch with the
     number of answers done.
     """
     import torch
