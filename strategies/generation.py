@@ -86,8 +86,8 @@ def generate(
     to share with and is computed the plain way, the whole prompt in one pass:
     attending one row to a separate prefix made each step of a question asked
     alone 10-15% slower (35.4 against 30.1-31.9 ms a token, SmolLM2-135M in
-    bf16 on 2 cores, docs/generation.md). `on_batch(n)` is called after each batch with the
-    number of answers done.
+    bf16 on 2 cores, docs/generation.md). `on_batch(n)` is called after each
+    batch with the number of answers done.
     """
     import torch
 
