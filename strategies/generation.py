@@ -174,9 +174,9 @@ def greedy_decode(
     - rows that have stopped leave the batch, `ROWS_TO_DROP` at a time;
     - on a CPU, each step's projections are computed as W·xᵀ
       (`_projections`): 0.64 -> 0.43 s per step on ~190-token prompts;
-    - every projection reads a contiguous input (`_projections`), which spares
-      the prefill's head a copy of its weight broadcast over the rows: 5.9 s
-      and 3.4 GB per batch of 64 in bf16 on a CPU with native bf16.
+    - on a CPU, every projection reads a contiguous input (`_projections`),
+      which spares the prefill's head a copy of its weight broadcast over the
+      rows: 5.9 s and 3.4 GB per batch of 64 in bf16 on a CPU with native bf16.
     """
     import torch
     from transformers import DynamicCache
@@ -209,7 +209,8 @@ def greedy_decode(
     with contextlib.ExitStack() as stack:
         if shared:
             stack.enter_context(_attention_implementation(base, SHARED_PREFIX_ATTENTION))
-        projections = stack.enter_context(_projections(model))
+        on_cpu = input_ids.device.type == "cpu"  # a GPU's decode steps run unpatched
+        projections = stack.enter_context(_projections(model)) if on_cpu else None
         logits = model(
             input_ids=input_ids[:, cached:],
             attention_mask=visible_mask(own, positions.shape[1]) if shared else own,
@@ -219,7 +220,8 @@ def greedy_decode(
             **first,
         ).logits[:, -1]
         reserve_room(cache, max_new_tokens)
-        projections.weight_first = input_ids.device.type == "cpu"
+        if projections is not None:
+            projections.weight_first = True
         position = positions[:, -1:]
         for step in range(max_new_tokens):
             # the head's W·xᵀ output is a transposed view: argmax reads a copy
