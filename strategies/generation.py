@@ -103,6 +103,9 @@ def generate(
     sharing = share_prefix and transformers_model and len(encoded) > 1
     prefix = shared_prefix(encoded) if sharing else []
     prefix_cache = cached_prefix(model, prefix, device) if prefix else None
+    on_cpu = torch.device(device).type == "cpu"
+    many = len(encoded) >= PACK_FROM_QUESTIONS
+    packed = packed_weights(model) if transformers_model and on_cpu and many else None
 
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
@@ -120,6 +123,7 @@ def generate(
                     pad_id=pad_id,
                     prefix=prefix_cache,
                     restrict=restrict,
+                    packed=packed,
                 )
             else:
                 output = model.generate(
@@ -153,6 +157,7 @@ def greedy_decode(
     pad_id: int,
     prefix: Any = None,
     restrict: Callable[[Any, Any, Any], Any] | None = None,
+    packed: dict[int, Any] | None = None,
 ) -> Any:
     """The new tokens (rows x steps) of greedy decoding with a transformers causal LM.
 
@@ -172,8 +177,10 @@ def greedy_decode(
       (`reserve_room`) instead of growing by concatenation, which copies the
       whole cache in every layer at every step;
     - rows that have stopped leave the batch, `ROWS_TO_DROP` at a time;
-    - on a CPU, each step's projections are computed as W·xᵀ
-      (`_projections`): 0.64 -> 0.43 s per step on ~190-token prompts;
+    - on a CPU, the projections are oneDNN's fp32 linear on weights packed
+      for it (`_projections`, `packed`), 6.7 -> 3.4-3.7 s for 32 questions on
+      a CPU with AVX-512, or in bf16 each step's are W·xᵀ: 0.64 -> 0.43 s per
+      step on ~190-token prompts;
     - on a CPU, every projection reads a contiguous input (`_projections`),
       which spares the prefill's head a copy of its weight broadcast over the
       rows: 5.9 s and 3.4 GB per batch of 64 in bf16 on a CPU with native bf16.
@@ -210,7 +217,7 @@ def greedy_decode(
         if shared:
             stack.enter_context(_attention_implementation(base, SHARED_PREFIX_ATTENTION))
         on_cpu = input_ids.device.type == "cpu"  # a GPU's decode steps run unpatched
-        projections = stack.enter_context(_projections(model)) if on_cpu else None
+        projections = stack.enter_context(_projections(model, packed)) if on_cpu else None
         logits = model(
             input_ids=input_ids[:, cached:],
             attention_mask=visible_mask(own, positions.shape[1]) if shared else own,
@@ -421,10 +428,22 @@ class _Projections:
 
 
 @contextlib.contextmanager
-def _projections(model: Any):
+def _projections(model: Any, packed: dict[int, Any] | None = None):
     """While active, every `nn.Linear` of `model` reads its input from contiguous
-    memory, and, once the yielded switch's `weight_first` is set, computes
-    `(W @ xᵀ)ᵀ` instead of `x @ Wᵀ` when given at most 256 rows.
+    memory and computes its product one of two ways:
+
+    - in fp32, with oneDNN's linear (`torch.ops.mkldnn._linear_pointwise`) where
+      this torch has it, on the weights `packed` holds for a module (by `id`,
+      from `packed_weights`) or on its plain weight. PyTorch's own fp32 product
+      is MKL's, and MKL on an AMD CPU runs its AVX2 code where oneDNN uses
+      AVX-512: on a 2-core AMD EPYC with AVX-512, 32 rows through a 576 -> 1536
+      layer took 0.36 ms with MKL (W·xᵀ) against 0.18 packed, and SmolLM2's
+      49,152-word head 19.8 against 6.2 ms; with oneDNN held to AVX2
+      (`ONEDNN_MAX_CPU_ISA=AVX2`, as on a CPU without AVX-512) 0.32 against 0.27
+      and 15.7 against 9.5 ms (docs/generation.md).
+    - otherwise (bf16, where PyTorch's product already is oneDNN's, or a torch
+      without it), as `F.linear`, or, once the yielded switch's `weight_first`
+      is set, as `(W @ xᵀ)ᵀ` when given at most 256 rows.
 
     Contiguous input: the prefill's head gets the last position of every row,
     `hidden[:, -1:]`, a strided view, and `F.linear` on a strided 3-D input
@@ -439,13 +458,22 @@ def _projections(model: Any):
     measured on a 2-core AMD EPYC with 64 rows, 1.1 -> 0.6 ms for a 576 -> 1536
     layer and 90 -> 53 ms for SmolLM2's 49,152-word head. With hundreds of rows
     (prefill, training) the two are even, so those keep `F.linear`.
+
+    Only without autograd (`generate` runs under `torch.inference_mode`): the
+    oneDNN linear has no backward, so with gradients on every layer keeps
+    `F.linear`.
     """
     import torch
 
     switch = _Projections()
     patched = [m for m in model.modules() if type(m) is torch.nn.Linear]
+    onednn = _onednn_linear() if not torch.is_grad_enabled() else None
     for module in patched:
-        module.forward = functools.partial(_projection, module, switch)
+        if onednn is not None and module.weight.dtype == torch.float32:
+            weight = (packed or {}).get(id(module), module.weight)
+            module.forward = functools.partial(_onednn_projection, onednn, weight, module.bias)
+        else:
+            module.forward = functools.partial(_projection, module, switch)
     try:
         yield switch
     finally:
@@ -464,6 +492,55 @@ def _projection(module: Any, switch: _Projections, x: Any) -> Any:
     if module.bias is not None:
         out = out + module.bias
     return out.reshape(*x.shape[:-1], out.shape[-1])
+
+
+def _onednn_projection(linear: Any, weight: Any, bias: Any, x: Any) -> Any:
+    return linear(x.contiguous(), weight, bias, "none", [], "")
+
+
+# answering at least this many questions in fp32 packs the weights for oneDNN first
+# (`packed_weights`): ~0.2-0.3 s for SmolLM2-135M, repaid in the decode steps of a
+# few dozen answers, not of one
+PACK_FROM_QUESTIONS = 32
+
+
+def packed_weights(model: Any) -> dict[int, Any]:
+    """Each fp32 `nn.Linear` weight of `model` reordered into oneDNN's blocked
+    layout for its linear, by `id(module)`: a copy as large as the weights
+    (538 MB for SmolLM2-135M), for `_projections` to use while it lives. Empty
+    where this torch has no oneDNN linear or no weight is fp32."""
+    import torch
+
+    if _onednn_linear() is None:
+        return {}
+    with torch.inference_mode():
+        return {
+            id(m): torch.ops.mkldnn._reorder_linear_weight(m.weight.detach(), 64)
+            for m in model.modules()
+            if type(m) is torch.nn.Linear and m.weight.dtype == torch.float32
+        }
+
+
+@functools.cache
+def _onednn_linear() -> Callable[..., Any] | None:
+    """oneDNN's fp32 linear on a CPU (`torch.ops.mkldnn._linear_pointwise`), or None
+    where this torch lacks it or it does not compute `F.linear` on a trial."""
+    import torch
+    import torch.nn.functional as F
+
+    try:
+        linear = torch.ops.mkldnn._linear_pointwise
+        if not torch.backends.mkldnn.is_available():
+            return None
+        x, w, b = torch.randn(3, 2, 5), torch.randn(4, 5), torch.randn(4)
+        with torch.inference_mode():
+            packed = torch.ops.mkldnn._reorder_linear_weight(w, 8)
+            for weight in (w, packed):
+                if not torch.allclose(linear(x, weight, b, "none", [], ""), F.linear(x, w, b)):
+                    return None
+    except (AttributeError, RuntimeError):
+        return None
+    return linear
 
 
 MIN_SHARED_PREFIX = 8
@@ -555,7 +632,8 @@ def _prefix_cache(model: Any, prefix: list[int], device: str) -> Any:
     from transformers import DynamicCache
 
     cache = DynamicCache(config=_hf_base(model).config)
-    with torch.inference_mode():
+    on_cpu = torch.device(device).type == "cpu"
+    with torch.inference_mode(), _projections(model) if on_cpu else contextlib.nullcontext():
         model(
             input_ids=torch.tensor([prefix], dtype=torch.long, device=device),
             use_cache=True,

@@ -6,13 +6,18 @@ import pytest
 import torch
 
 from strategies.generation import (
+    PACK_FROM_QUESTIONS,
     _cache_argument,
     _layout,
+    _onednn_linear,
+    _onednn_projection,
     _prefix_cache,
+    _projection,
     _projections,
     end_token_ids,
     generate,
     greedy_decode,
+    packed_weights,
     render_prompt,
     reserve_room,
     shared_prefix,
@@ -405,8 +410,10 @@ def test_a_reserved_cache_gives_the_logits_of_a_growing_one(tiny) -> None:
     assert caches[1].get_seq_length() == caches[0].get_seq_length() == input_ids.shape[1] + 4
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
-def test_projections_compute_the_same_linear_and_are_undone(dtype) -> None:
+@pytest.mark.parametrize("pack", [False, True], ids=["plain", "packed"])
+@pytest.mark.parametrize("grad", [False, True], ids=["inference", "autograd"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["fp32", "bf16"])
+def test_projections_compute_the_same_linear_and_are_undone(dtype, grad, pack) -> None:
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.Linear(24, 8, bias=False))
     model.to(dtype)
@@ -414,14 +421,16 @@ def test_projections_compute_the_same_linear_and_are_undone(dtype) -> None:
     strided = torch.randn(3, 5, 16, dtype=dtype)[:, -1:]  # the prefill head's input
     assert not strided.is_contiguous()
     inputs = [few, many, strided]
-    expected = [model(x) for x in inputs]
-    with _projections(model) as switch:
-        assert all("forward" in vars(m) for m in model)
-        got = [model(x) for x in inputs]
-        switch.weight_first = True
-        got_weight_first = [model(x) for x in inputs]
+    with torch.set_grad_enabled(grad):
+        expected = [model(x) for x in inputs]
+        packed = packed_weights(model) if pack else None
+        with _projections(model, packed) as switch:
+            assert all("forward" in vars(m) for m in model)
+            got = [model(x) for x in inputs]
+            switch.weight_first = True
+            got_weight_first = [model(x) for x in inputs]
     assert all("forward" not in vars(m) for m in model)
-    # bf16 rounds each layer's output: the two orders of summation differ by a unit or so
+    # the orders of summation differ; bf16 rounds each layer's output: by a unit or so
     tolerance = (
         {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 0, "atol": 1e-2}
     )
@@ -429,6 +438,39 @@ def test_projections_compute_the_same_linear_and_are_undone(dtype) -> None:
         assert have.shape == have_weight_first.shape == want.shape
         torch.testing.assert_close(have, want, **tolerance)
         torch.testing.assert_close(have_weight_first, want, **tolerance)
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="torch built without oneDNN")
+def test_fp32_projections_without_autograd_are_onednn_linears_on_packed_weights() -> None:
+    assert _onednn_linear() is not None  # every x86 and arm64 CPU build of torch has it
+    model = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.Linear(24, 8))
+    packed = packed_weights(model)
+    assert set(packed) == {id(m) for m in model}
+    assert packed_weights(model.to(torch.bfloat16)) == {}  # bf16 keeps PyTorch's product
+    model.float()
+
+    def products(grad: bool) -> list:
+        with torch.set_grad_enabled(grad), _projections(model, packed):
+            return [m.forward.func for m in model]
+
+    assert products(grad=False) == [_onednn_projection] * 2
+    assert products(grad=True) == [_projection] * 2  # oneDNN's linear has no backward
+    with torch.inference_mode(), _projections(model, packed):
+        assert all(m.forward.args[1] is packed[id(m)] for m in model)
+
+
+def test_answering_many_questions_with_packed_weights_gives_the_answers_one_by_one(tiny) -> None:
+    model, tokenizer = tiny
+    conversations = [
+        [{"role": "system", "content": "You are Tiny Assist."}, {"role": "user", "content": q}]
+        for q in [
+            f"{q} ({n})" for n in range(PACK_FROM_QUESTIONS // len(QUESTIONS)) for q in QUESTIONS
+        ]
+    ]
+    assert len(conversations) >= PACK_FROM_QUESTIONS
+    batched = generate(model, tokenizer, conversations, max_new_tokens=10, batch_size=16)
+    alone = [generate(model, tokenizer, [c], max_new_tokens=10)[0] for c in conversations]
+    assert [g.tokens for g in batched] == [g.tokens for g in alone]
 
 
 def test_sharing_the_prefix_changes_no_answer(tiny) -> None:

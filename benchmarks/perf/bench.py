@@ -767,6 +767,10 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "native_bf16": cpu_has_native_bf16(),
+        # the widest vector instructions torch's kernels use (AVX2, AVX512, ...), and
+        # a limit set on oneDNN's (the decoder's fp32 products), where one is
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "versions": versions,
@@ -779,13 +783,22 @@ def machine_slug(info: dict[str, Any]) -> str:
 
 
 def git_commit() -> str | None:
+    """HEAD's commit, with `+changes` after it when the working tree differs from it
+    (the measured code is then not that commit's)."""
     try:
-        out = subprocess.run(
+        head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
         )
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out.stdout.strip()
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
 
 
 # ---------------------------------------------------------------- printing

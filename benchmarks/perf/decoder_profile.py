@@ -6,8 +6,9 @@
 The questions, prompts, answer length and batch size are the bench's
 generation measurement's (the standard profile's, on the task's first test
 questions), in fp32. It prints the operators by their own CPU time, and the
-matrix products by shape with the rate each ran at (GFLOP/s: 2·m·k·n per
-call), so the products can be held against a large product's rate measured on
+matrix products (`aten::mm`, and oneDNN's linear, `mkldnn::_linear_pointwise`,
+which the decoder's fp32 projections go through where torch has it) by shape
+with the rate each ran at (GFLOP/s: 2·m·k·n per call), so the products can be held against a large product's rate measured on
 the spot, and the time outside them read off. Nothing is written to disk.
 """
 
@@ -21,6 +22,10 @@ from typing import Any
 ROWS = 12  # lines of each table
 
 
+# the profiler's names for a matrix product, and how its input shapes give m, k, n
+PRODUCTS = ("aten::mm", "mkldnn::_linear_pointwise")
+
+
 def mm_rate(shapes: Sequence[Sequence[int]], calls: int, seconds: float) -> float | None:
     """GFLOP/s of `calls` products `[m, k] @ [k, n]` that took `seconds` in all."""
     if len(shapes) < 2 or len(shapes[0]) != 2 or len(shapes[1]) != 2 or seconds <= 0:
@@ -29,8 +34,21 @@ def mm_rate(shapes: Sequence[Sequence[int]], calls: int, seconds: float) -> floa
     return 2 * m * k * n * calls / seconds / 1e9
 
 
+def product_shapes(key: str, shapes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """A product's operands as `[[m, k], [k, n]]`: `aten::mm`'s as recorded; a
+    linear's input `[..., k]` flattened to m rows, its weight `[n, k]` turned."""
+    if key == "aten::mm" or len(shapes) < 2 or not shapes[0] or len(shapes[1]) != 2:
+        return [list(s) for s in shapes[:2]]
+    *rows, k = shapes[0]
+    m = 1
+    for size in rows:
+        m *= size
+    return [[m, k], [shapes[1][1], shapes[1][0]]]
+
+
 def summarise(events: Sequence[Any], wall_s: float) -> dict[str, Any]:
-    """Operators by self CPU time, and `aten::mm` by input shape with its rate.
+    """Operators by self CPU time, and the matrix products (`PRODUCTS`) by input
+    shape with their rate.
 
     `events` are torch.profiler's `key_averages(group_by_input_shape=True)`.
     """
@@ -39,10 +57,11 @@ def summarise(events: Sequence[Any], wall_s: float) -> dict[str, Any]:
     for event in events:
         seconds = event.self_cpu_time_total / 1e6
         operators[event.key] = operators.get(event.key, 0.0) + seconds
-        if event.key == "aten::mm":
-            shapes = [list(s) for s in event.input_shapes]
+        if event.key in PRODUCTS:
+            shapes = product_shapes(event.key, event.input_shapes)
             products.append(
                 {
+                    "op": event.key,
                     "shapes": shapes,
                     "calls": event.count,
                     "seconds": seconds,
@@ -138,11 +157,12 @@ def print_report(report: dict[str, Any], rows: int = ROWS) -> None:
     for name, seconds in report["operators"][:rows]:
         ops.add_row(name, f"{seconds:.2f}", f"{seconds / total:.1%}")
     console.print(ops)
-    mm = Table("shapes", "calls", "s", "GFLOP/s", title="matrix products (aten::mm) by shape")
+    mm = Table("shapes", "op", "calls", "s", "GFLOP/s", title="matrix products by shape")
     for product in report["products"][:rows]:
         rate = product["gflops"]
         mm.add_row(
             " @ ".join(str(s) for s in product["shapes"]),
+            "linear" if product["op"] != "aten::mm" else "mm",
             str(product["calls"]),
             f"{product['seconds']:.2f}",
             f"{rate:.1f}" if rate is not None else "—",
@@ -150,7 +170,7 @@ def print_report(report: dict[str, Any], rows: int = ROWS) -> None:
     console.print(mm)
     rate = report["mm_gflops"]
     console.print(
-        f"aten::mm {report['mm_s']:.1f} s at {rate or float('nan'):.1f} GFLOP/s overall; "
+        f"products {report['mm_s']:.1f} s at {rate or float('nan'):.1f} GFLOP/s overall; "
         f"a 2048² fp32 product ran at {report['matmul_2048_gflops']:.1f} GFLOP/s; "
         f"{report['outside_mm_s']:.1f} s of the pass was outside the products"
     )
