@@ -435,8 +435,8 @@ def _projections(model: Any, packed: dict[int, Any] | None = None):
     - in fp32, with oneDNN's linear (`torch.ops.mkldnn._linear_pointwise`) where
       this torch has it, on the weights `packed` holds for a module (by `id`,
       from `packed_weights`) or on its plain weight. PyTorch's own fp32 product
-      is MKL's, and MKL on an AMD CPU runs its AVX2 code where oneDNN uses
-      AVX-512: on a 2-core AMD EPYC with AVX-512, 32 rows through a 576 -> 1536
+      is MKL's, which ran at about half oneDNN's rate on an AMD EPYC with
+      AVX-512: on 2 of its cores, 32 rows through a 576 -> 1536
       layer took 0.36 ms with MKL (W·xᵀ) against 0.18 packed, and SmolLM2's
       49,152-word head 19.8 against 6.2 ms; with oneDNN held to AVX2
       (`ONEDNN_MAX_CPU_ISA=AVX2`, as on a CPU without AVX-512) 0.32 against 0.27
