@@ -467,7 +467,7 @@ def _projections(model: Any, packed: dict[int, Any] | None = None):
 
     switch = _Projections()
     patched = [m for m in model.modules() if type(m) is torch.nn.Linear]
-    onednn = onednn_linear() if not torch.is_grad_enabled() else None
+    onednn = _onednn_linear() if not torch.is_grad_enabled() else None
     for module in patched:
         if onednn is not None and module.weight.dtype == torch.float32:
             weight = (packed or {}).get(id(module), module.weight)
@@ -511,7 +511,7 @@ def packed_weights(model: Any) -> dict[int, Any]:
     where this torch has no oneDNN linear or no weight is fp32."""
     import torch
 
-    if onednn_linear() is None:
+    if _onednn_linear() is None:
         return {}
     with torch.inference_mode():
         return {
@@ -522,7 +522,7 @@ def packed_weights(model: Any) -> dict[int, Any]:
 
 
 @functools.cache
-def onednn_linear() -> Callable[..., Any] | None:
+def _onednn_linear() -> Callable[..., Any] | None:
     """oneDNN's fp32 linear on a CPU (`torch.ops.mkldnn._linear_pointwise`), or None
     where this torch lacks it or it does not compute `F.linear` on a trial."""
     import torch

@@ -56,7 +56,7 @@ import torch.nn.functional as F
 
 from advisor.fileio import atomic_dir, write_json_atomic
 from strategies.distributed import is_main_process
-from strategies.generation import onednn_linear, render_prompt
+from strategies.generation import render_prompt
 from strategies.prompting import chat
 
 if TYPE_CHECKING:
@@ -633,8 +633,7 @@ def train(
         log.processes = shared_loss.world
     model.train()
     began = time.perf_counter()
-    # freed activations go back to the system, step by step
-    with lean_heap(), frozen_projections(model, device):
+    with lean_heap():  # freed activations go back to the system, step by step
         for step, batch in enumerate(batches):
             if step == steps:
                 break
@@ -679,59 +678,6 @@ def train(
         log.peak_memory_mb = torch.cuda.max_memory_allocated(torch.device(device.device)) / 2**20
     model.eval()
     return log
-
-
-@contextlib.contextmanager
-def frozen_projections(model: torch.nn.Module, device: DeviceInfo) -> Iterator[None]:
-    """While active, on a CPU in fp32, every `nn.Linear` of `model` whose weights
-    are frozen (LoRA's base layers, the tied LM head) computes its product, and
-    its input's gradient, with oneDNN's linear (`onednn_linear`) instead of
-    PyTorch's own fp32 product, MKL's. On a 2-core AMD EPYC with AVX-512, MKL ran
-    at about half oneDNN's rate at every size (2,048 rows through a 576 -> 1536
-    layer: 20.4 against 8.8 ms; the input gradient 17.8 against 8.2 ms;
-    docs/training.md). The same numbers up to the order of the sums (~1e-6).
-    Trainable layers, bf16 and autocast keep `F.linear`; so does a GPU."""
-    linear = onednn_linear() if not device.is_cuda and device.dtype == "float32" else None
-    frozen = [
-        m
-        for m in (model.modules() if linear is not None else ())
-        if type(m) is torch.nn.Linear
-        and m.weight.dtype == torch.float32
-        and not m.weight.requires_grad
-        and (m.bias is None or not m.bias.requires_grad)
-    ]
-    for module in frozen:
-        module.forward = functools.partial(_frozen_projection, linear, module)
-    try:
-        yield
-    finally:
-        for module in frozen:
-            del module.forward
-
-
-def _frozen_projection(linear: Any, module: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
-    if x.dtype != torch.float32 or torch.is_autocast_enabled(x.device.type):
-        return F.linear(x, module.weight, module.bias)
-    return _FrozenLinear.apply(x, module.weight, module.bias, linear)
-
-
-class _FrozenLinear(torch.autograd.Function):
-    """`F.linear(x, weight, bias)` for a frozen weight and bias, by oneDNN's linear:
-    the backward gives the input's gradient only, `grad @ weight`, the same linear
-    on the weight's transposed view (no copy)."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Any, weight: Any, bias: Any, linear: Any) -> Any:
-        ctx.save_for_backward(weight)
-        ctx.linear = linear
-        return linear(x.contiguous(), weight, bias, "none", [], "")
-
-    @staticmethod
-    def backward(ctx: Any, grad: Any) -> Any:
-        (weight,) = ctx.saved_tensors
-        if not ctx.needs_input_grad[0]:
-            return None, None, None, None
-        return ctx.linear(grad.contiguous(), weight.t(), None, "none", [], ""), None, None, None
 
 
 # ---------------------------------------------------------------- LoRA, saving, resuming

@@ -9,6 +9,7 @@ from strategies.generation import (
     PACK_FROM_QUESTIONS,
     _cache_argument,
     _layout,
+    _onednn_linear,
     _onednn_projection,
     _prefix_cache,
     _projection,
@@ -16,7 +17,6 @@ from strategies.generation import (
     end_token_ids,
     generate,
     greedy_decode,
-    onednn_linear,
     packed_weights,
     render_prompt,
     reserve_room,
@@ -441,8 +441,8 @@ def test_projections_compute_the_same_linear_and_are_undone(dtype, grad, pack) -
 
 
 @pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="torch built without oneDNN")
-def test_fp32_projections_without_autograd_areonednn_linears_on_packed_weights() -> None:
-    assert onednn_linear() is not None  # every x86 and arm64 CPU build of torch has it
+def test_fp32_projections_without_autograd_are_onednn_linears_on_packed_weights() -> None:
+    assert _onednn_linear() is not None  # every x86 and arm64 CPU build of torch has it
     model = torch.nn.Sequential(torch.nn.Linear(16, 24), torch.nn.Linear(24, 8))
     packed = packed_weights(model)
     assert set(packed) == {id(m) for m in model}

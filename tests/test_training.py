@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from advisor.config import RunConfig
-from advisor.runtime import DeviceInfo
 from advisor.tasks import TrainExample, load_task
-from strategies.generation import onednn_linear, render_prompt
+from strategies.generation import render_prompt
 from strategies.prompting import chat
 from strategies.protocol import StrategyContext
 from strategies.training import (
@@ -27,7 +26,6 @@ from strategies.training import (
     corpus_examples,
     epoch_batches,
     find_saved_adapter,
-    frozen_projections,
     length_grouped_batches,
     load_lora,
     lora_adapter,
@@ -362,43 +360,6 @@ def test_training_in_micro_batches_follows_the_whole_batch_loss_curve(tokenizer,
     assert [s["tokens"] for s in pieces.steps] == [s["tokens"] for s in whole.steps]
     for a, b in zip(pieces.steps, whole.steps, strict=True):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-3, abs=1e-4)
-
-
-@pytest.mark.skipif(onednn_linear() is None, reason="torch built without oneDNN's linear")
-def test_frozen_projections_give_the_outputs_and_gradients_of_f_linear():
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(16, 24), torch.nn.Tanh(), torch.nn.Linear(24, 32), torch.nn.Linear(32, 8)
-    )
-    model[0].requires_grad_(False)
-    model[3].requires_grad_(False)  # frozen, a trainable layer before it
-
-    def run(patched: bool):
-        x = torch.randn(3, 7, 16, generator=torch.Generator().manual_seed(1), requires_grad=True)
-        model.zero_grad(set_to_none=True)
-        device = cpu_device() if patched else DeviceInfo("cpu", "bfloat16", "cpu", 1, True)
-        with frozen_projections(model, device):
-            forwards = ["forward" in vars(m) for m in model]
-            out = model(x)
-            (out**2).sum().backward()
-        return out.detach(), x.grad, model[2].weight.grad, model[2].bias.grad, forwards
-
-    *fast, patched = run(patched=True)
-    *plain, untouched = run(patched=False)  # bf16 device: nothing patched
-    assert patched == [True, False, False, True] and not any(untouched)
-    assert all("forward" not in vars(m) for m in model)
-    for have, want in zip(fast, plain, strict=True):
-        torch.testing.assert_close(have, want, rtol=1e-5, atol=1e-6)
-
-
-def test_training_with_frozen_projections_follows_the_plain_loss_curve(
-    tokenizer, task, monkeypatch
-):
-    fast = _train_tiny(tokenizer, task, steps=6)[1]
-    monkeypatch.setattr("strategies.training.onednn_linear", lambda: None)
-    plain = _train_tiny(tokenizer, task, steps=6)[1]
-    for a, b in zip(fast.steps, plain.steps, strict=True):
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-4, abs=1e-5)
 
 
 def test_learning_rate_warms_up_then_decays():
