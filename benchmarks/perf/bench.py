@@ -785,20 +785,16 @@ def machine_slug(info: dict[str, Any]) -> str:
 def git_commit() -> str | None:
     """HEAD's commit, with `+changes` after it when the working tree differs from it
     (the measured code is then not that commit's)."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
-        )
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        head, changed = git("rev-parse", "HEAD"), git("status", "--porcelain", "-uno")
     except (OSError, subprocess.CalledProcessError):
         return None
-    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
+    return head + ("+changes" if changed else "")
 
 
 # ---------------------------------------------------------------- printing

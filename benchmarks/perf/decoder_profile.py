@@ -8,13 +8,15 @@ generation measurement's (the standard profile's, on the task's first test
 questions), in fp32. It prints the operators by their own CPU time, and the
 matrix products (`aten::mm`, and oneDNN's linear, `mkldnn::_linear_pointwise`,
 which the decoder's fp32 projections go through where torch has it) by shape
-with the rate each ran at (GFLOP/s: 2·m·k·n per call), so the products can be held against a large product's rate measured on
-the spot, and the time outside them read off. Nothing is written to disk.
+with the rate each ran at (GFLOP/s: 2·m·k·n per call), so the products can be
+held against a large product's rate measured on the spot, and the time outside
+them read off. Nothing is written to disk.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -40,10 +42,7 @@ def product_shapes(key: str, shapes: Sequence[Sequence[int]]) -> list[list[int]]
     if key == "aten::mm" or len(shapes) < 2 or not shapes[0] or len(shapes[1]) != 2:
         return [list(s) for s in shapes[:2]]
     *rows, k = shapes[0]
-    m = 1
-    for size in rows:
-        m *= size
-    return [[m, k], [shapes[1][1], shapes[1][0]]]
+    return [[math.prod(rows), k], [shapes[1][1], shapes[1][0]]]
 
 
 def summarise(events: Sequence[Any], wall_s: float) -> dict[str, Any]:
