@@ -48,6 +48,8 @@ def test_the_issue_example_is_read():
         ("We have no labeled data.", {"labeled_examples": 0}),
         ("Labeled data is scarce.", {"labeled_examples": 20}),
         ("It has no question-answer pairs.", {"labeled_examples": 0}),
+        ("There are no labeled question-answer pairs.", {"labeled_examples": 0}),
+        ("It has no curated prompt-completion pairs.", {"labeled_examples": 0}),
         ("It has 8,000 notes paired with their correct JSON.", {"labeled_examples": 8000}),
         ("The format is shown in 3,000 past memos.", {"labeled_examples": 3000}),
         (
@@ -109,6 +111,10 @@ def test_amounts(text, expected):
         ("A prompt that lists the categories gets 71% accuracy.", "base_model_fit", "far"),
         ("Prompts produce generic-sounding lines.", "base_model_fit", "far"),
         ("The model does this well when asked to.", "base_model_fit", "close"),
+        ("It tags new clauses into one of 14 risk categories.", "output", "labels"),
+        ("Each ticket goes to one of the five support queues.", "output", "labels"),
+        ("It has 500 labeled emails for claim routing.", "output", "labels"),
+        ("The bot sorts messages into the right billing queues.", "output", "labels"),
     ],
 )
 def test_keyword_cues(text, field, value):
@@ -154,6 +160,8 @@ def test_gap_cues(text, gap):
         ("Prompt length is within normal limits.", "token_budget"),
         ("We have no data scientists but lots of labeled data.", "unlabeled_corpus"),
         ("Our prompts get 95% accuracy.", "base_model_fit"),
+        ("It assigns a friendly tone to every reply.", "output"),
+        ("It writes a summary of each claim for the adjusters.", "output"),
     ],
 )
 def test_negations_and_near_misses_are_not_read(text, field):
