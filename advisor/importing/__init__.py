@@ -24,6 +24,8 @@ import yaml
 from advisor.fileio import make_parent, write_error
 from advisor.importing.formats import (
     FORMATS,
+    LABEL_MAX_CHARS,
+    LABEL_MAX_WORDS,
     Converted,
     Example,
     ImportDataError,
@@ -37,8 +39,6 @@ from advisor.tasks import check_task, normalise_question
 
 __all__ = ["FORMATS", "ImportDataError", "ImportRequest", "ImportReport", "import_task"]
 
-LABEL_MAX_CHARS = 64
-LABEL_MAX_WORDS = 6
 DEFAULT_SYSTEM_PROMPTS = {
     "classification": "Classify the user's message.",
     "generation": "You are a helpful assistant. Answer the user's question.",
@@ -125,6 +125,15 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
             stratify=task_type == "classification",
         )
         train, test = split.train, split.test
+        if not test:
+            raise ImportDataError(
+                f"the split left no test examples: every {task_type} example is in a group "
+                "kept whole on the training side (near-duplicates, or each label's last "
+                "examples)",
+                file=request.sources[0],
+                hint="pass --test FILE, a larger --test-size, or --type generation if the "
+                "answers are not labels",
+            )
         how = "stratified by label, " if task_type == "classification" else ""
         report.say(
             f"split: seed {request.seed}, {how}test {_share(request.test_size)} → "
@@ -160,15 +169,20 @@ def _read(
         raise
     records = len(source.records) + len(source.test or ())
     read_as = f"read as: {fmt.title}, {source.kind}, {records:,} records"
-    produced = f"{len(converted.examples):,} examples" if converted.examples else ""
-    if converted.documents:
-        produced = f"{len(converted.documents):,} documents"
+    produced = " and ".join(
+        f"{count:,} {what}"
+        for count, what in (
+            (len(converted.examples), "examples"),
+            (len(converted.documents), "documents"),
+        )
+        if count
+    )
     report.say(f"{path} ({role}): {read_as} → {produced}")
     if test is not None:
         report.say(
             f"  its '{source.test[0][0].file.rsplit('[', 1)[-1][:-1]}' split is the test set"
         )
-    for note in converted.notes:
+    for note in [*source.notes, *converted.notes]:
         report.say(f"  {note}")
     return converted, test
 

@@ -12,8 +12,9 @@ every record it converts, naming the file, the line (or row) and the field.
 | prompt-completion     | {"prompt": "...", "completion": "..."}                | Bedrock, TRL prompt-completion |
 | chat-prompt-completion| {"prompt": [messages], "completion": [messages]}      | TRL conversational prompt-completion |
 | text                  | {"text": "..."} (becomes the corpus)                  | TRL language modeling |
-| alpaca                | {"instruction", "input"?, "output"}                   | |
+| alpaca                | {"instruction", "input"?, "output"}                   | Dolly (context, response) |
 | sharegpt              | {"conversations": [{"from", "value"}, ...]}           | |
+| squad                 | {"paragraphs": [{"context", "qas": [{"question", "answers"}]}]} | SQuAD 1.1 / 2.0 JSON |
 | table                 | named columns (--text-col/--label-col or --question-col/--answer-col) | CSV, TSV, Parquet, JSONL |
 """
 
@@ -239,16 +240,18 @@ def _text_documents(records: Records, options: Options) -> Converted:
 
 
 def _alpaca(records: Records, options: Options) -> Converted:
+    """Alpaca's instruction / input / output, and Dolly's instruction / context / response."""
     out = Converted()
     for where, record in records:
         instruction = _text(record.get("instruction"), where, "instruction")
-        extra = record.get("input")
+        extra = record.get("input", record.get("context"))
         question = instruction
         if isinstance(extra, str) and extra.strip():
             question = f"{instruction}\n\n{extra.strip()}"
+        answer_field = "output" if "output" in record or "response" not in record else "response"
         turns = (
             {"role": "user", "content": question},
-            {"role": "assistant", "content": _text(record.get("output"), where, "output")},
+            {"role": "assistant", "content": _text(record.get(answer_field), where, answer_field)},
         )
         system = record.get("system") if isinstance(record.get("system"), str) else None
         out.examples.append(Example(turns, where, group=str(where), system=system or None))
@@ -271,9 +274,49 @@ def _sharegpt(records: Records, options: Options) -> Converted:
     return out
 
 
-TEXT_COLUMNS = ("text", "sentence", "utterance", "query", "message", "question", "input", "prompt")
-LABEL_COLUMNS = ("label", "labels", "intent", "category", "class", "target", "tag")
-ANSWER_COLUMNS = ("answer", "response", "output", "completion", "reference", "reply")
+TEXT_COLUMNS = (
+    "text",
+    "sentence",
+    "utterance",
+    "query",
+    "message",
+    "question",
+    "input",
+    "prompt",
+    "review",
+    "content",
+    "body",
+    "document",
+    "tweet",
+    "comment",
+)
+# names before class ids: SetFit-style tables carry both `label` (0, 1...) and `label_text`
+LABEL_COLUMNS = (
+    "label_text",
+    "label_name",
+    "label",
+    "labels",
+    "intent",
+    "category",
+    "class",
+    "sentiment",
+    "emotion",
+    "topic",
+    "target",
+    "tag",
+    "gold_label",
+)
+ANSWER_COLUMNS = (
+    "answer",
+    "answers",
+    "response",
+    "output",
+    "completion",
+    "reference",
+    "reply",
+    "summary",
+)
+CONTEXT_COLUMNS = ("context", "passage")
 
 
 def _column(
@@ -289,8 +332,12 @@ def _column(
     return next((lowered[g] for g in guesses if g in lowered), None)
 
 
-def table_columns(columns: list[str], options: Options, where: Where) -> tuple[str, str, str]:
-    """(input column, output column, task type) for a table, from the flags or the names."""
+def table_columns(
+    columns: list[str], options: Options, where: Where, records: Records = ()
+) -> tuple[str, str, str]:
+    """(input column, output column, task type) for a table: from the flags, the names, or
+    (no name known, no flag) the contents: a column of a few short repeated values is
+    the label, the longest text the input."""
     text = _column(columns, options.text_col, TEXT_COLUMNS, "--text-col", where)
     label = _column(columns, options.label_col, LABEL_COLUMNS, "--label-col", where)
     question = _column(columns, options.question_col, TEXT_COLUMNS, "--question-col", where)
@@ -303,11 +350,66 @@ def table_columns(columns: list[str], options: Options, where: Where) -> tuple[s
         return text, label, "classification"
     if question and answer:
         return question, answer, "generation"
+    flagged = any((options.text_col, options.question_col, options.answer_col))
+    guessed = None if flagged else columns_by_content(columns, records)
+    if guessed is not None:
+        return (*guessed, "classification")
     raise where.error(
         f"cannot tell which columns to read (columns: {', '.join(columns)})",
         hint="pass --text-col and --label-col (classification) or --question-col and "
         "--answer-col (question answering)",
     )
+
+
+CONTENT_SAMPLE = 2_000  # rows looked at to guess the columns
+
+
+def columns_by_content(columns: list[str], records: Records) -> tuple[str, str] | None:
+    """(text, label) read off the values when no column has a known name: the label
+    column has at least two distinct short values, each seen twice on average, and
+    the fewest distinct values of those that qualify; the text column is the longest
+    of the rest. None when nothing qualifies."""
+    sample = [record for _, record in records[:CONTENT_SAMPLE]]
+    if len(sample) < 4:
+        return None
+    stats = {}
+    for column in columns:
+        values = [record.get(column) for record in sample]
+        if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+            continue
+        texts = [str(v).strip() for v in values]
+        if not all(texts):
+            continue
+        stats[column] = (len(set(texts)), sum(map(len, texts)) / len(texts), texts)
+    labels = [
+        c
+        for c, (distinct, _, texts) in stats.items()
+        if 2 <= distinct <= len(texts) / 2
+        and all(len(t) <= LABEL_MAX_CHARS and len(t.split()) <= LABEL_MAX_WORDS for t in texts)
+    ]
+    if not labels:
+        return None
+    label = min(labels, key=lambda c: stats[c][0])
+    inputs = [c for c in stats if c != label and stats[c][0] > stats[label][0]]
+    if not inputs:
+        return None
+    return max(inputs, key=lambda c: stats[c][1]), label
+
+
+LABEL_MAX_CHARS = 64  # a label is short: at most this many characters and words
+LABEL_MAX_WORDS = 6
+
+
+def _answer_text(value: Any) -> Any:
+    """The first answer of a list of them: SQuAD's `answers` ({"text": [...], ...}) or a
+    plain list of strings; anything else as it is."""
+    if isinstance(value, dict) and "text" in value:
+        value = value["text"]
+    if hasattr(value, "tolist"):  # a numpy array out of Parquet
+        value = value.tolist()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return next((v for v in value if v.strip()), None)
+    return value
 
 
 def _table(records: Records, options: Options) -> Converted:
@@ -316,15 +418,69 @@ def _table(records: Records, options: Options) -> Converted:
         return out
     first_where = records[0][0]
     columns = list(records[0][1])
-    source, target, task_type = table_columns(columns, options, first_where)
+    source, target, task_type = table_columns(columns, options, first_where, records)
+    named = source in (options.text_col, options.question_col) or source.lower() in TEXT_COLUMNS
+    context = None
+    if task_type == "generation":
+        context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
+    contexts: dict[str, str] = {}
+    unanswered = 0
     for where, record in records:
+        answer = _answer_text(record.get(target))
+        if answer is None and isinstance(record.get(target), dict | list):
+            unanswered += 1  # SQuAD 2.0's unanswerable questions: nothing to learn or score
+            continue
         turns = (
             {"role": "user", "content": _text(record.get(source), where, source)},
-            {"role": "assistant", "content": _text(record.get(target), where, target)},
+            {"role": "assistant", "content": _text(answer, where, target)},
         )
         out.examples.append(Example(turns, where, group=str(where)))
-    out.notes.append(f"columns: '{source}' → '{target}' ({task_type})")
+        if context is not None and isinstance(record.get(context), str):
+            text = record[context].strip()
+            if text and text not in contexts:
+                contexts[text] = f"{context}-{len(contexts) + 1:05d}"
+    out.documents = [(name, text) for text, name in contexts.items()]
+    how = "" if named or task_type == "generation" else ", chosen by their contents"
+    out.notes.append(f"columns: '{source}' → '{target}' ({task_type}{how})")
+    if how:
+        out.notes.append("pass --text-col and --label-col to choose other columns")
+    if unanswered:
+        out.notes.append(f"{unanswered:,} questions without an answer left out")
+    if contexts:
+        out.notes.append(
+            f"{len(contexts):,} distinct '{context}' passages become the corpus: what rag "
+            "retrieves and cpt trains on"
+        )
     return out
+
+
+def _squad(records: Records, options: Options) -> Converted:
+    """SQuAD's nested JSON: articles of paragraphs, each a context with its questions
+    and answers. Questions become examples, contexts the corpus."""
+    rows = []
+    for where, article in records:
+        paragraphs = article.get("paragraphs")
+        if not isinstance(paragraphs, list):
+            raise where.error("expected a list of paragraphs", "paragraphs")
+        for paragraph in paragraphs:
+            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("qas"), list):
+                raise where.error("a paragraph without its list of questions", "qas")
+            for qa in paragraph["qas"]:
+                if not isinstance(qa, dict):
+                    raise where.error("expected a question object", "qas")
+                answers = qa.get("answers") or []
+                texts = [a.get("text") for a in answers if isinstance(a, dict)]
+                rows.append(
+                    (
+                        Where(where.file, len(rows) + 1, "question"),
+                        {
+                            "question": qa.get("question"),
+                            "answers": texts,
+                            "context": paragraph.get("context"),
+                        },
+                    )
+                )
+    return _table(rows, Options(question_col="question", answer_col="answers"))
 
 
 FORMATS: dict[str, Format] = {
@@ -353,9 +509,15 @@ FORMATS: dict[str, Format] = {
         ),
         Format(
             "alpaca",
-            "Alpaca instructions (instruction / input / output)",
+            "Alpaca instructions (instruction / input / output; Dolly's context / response)",
             lambda r: "instruction" in r,
             _alpaca,
+        ),
+        Format(
+            "squad",
+            "SQuAD articles (paragraphs of context / questions / answers)",
+            lambda r: "paragraphs" in r,
+            _squad,
         ),
         Format(
             "sharegpt",

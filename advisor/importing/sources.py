@@ -10,6 +10,7 @@ with pypdf (pages without text are reported, not silently skipped).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,6 +31,7 @@ class Source:
     kind: str  # "JSON Lines", "JSON", "CSV", "TSV", "Parquet", "Hugging Face dataset"
     records: list[tuple[Where, dict[str, Any]]]
     test: list[tuple[Where, dict[str, Any]]] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def read_source(path: Path) -> Source:
@@ -88,42 +90,120 @@ def _json(path: Path) -> Source:
     return Source(path, "JSON", records)
 
 
-def _frame_records(path: Path, frame: Any, unit: str = "row") -> list[tuple[Where, dict]]:
+def _frame_records(
+    path: Path, frame: Any, unit: str = "row", header: bool = True
+) -> list[tuple[Where, dict]]:
     if frame.empty:
         raise ImportDataError("the table has no rows", file=path)
     rows = frame.to_dict(orient="records")
     # a CSV row n is on line n + 1 (the header is line 1)
-    offset = 1 if unit == "line" else 0
+    offset = 1 if unit == "line" and header else 0
     return [(Where(str(path), n + offset, unit), row) for n, row in enumerate(rows, start=1)]
+
+
+HEADER_MAX_WORDS = 4  # a column name longer than this is a sentence: the line is data
+
+
+def looks_like_data(names: list[str]) -> bool:
+    """Whether a table's first line is a row of data rather than column names
+    (AG News' CSV starts with `"3","Wall St. Bears Claw Back..."`): a number, an
+    empty cell or a sentence where a name should be."""
+    return any(
+        not name.strip()
+        or re.fullmatch(r"[-+]?\d+(?:\.\d+)?", name.strip()) is not None
+        or len(name.split()) > HEADER_MAX_WORDS
+        for name in names
+    )
 
 
 def _delimited(path: Path, separator: str) -> Source:
     import pandas as pd
 
+    def read(**header: Any) -> Any:
+        return pd.read_csv(
+            path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8", **header
+        )
+
     try:
-        frame = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8")
+        frame = read()
+        headed = not looks_like_data([str(c) for c in frame.columns])
+        if not headed:
+            frame = read(header=None)
+            frame.columns = [f"column {n}" for n in range(1, frame.shape[1] + 1)]
     except UnicodeDecodeError as exc:
         raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
     kind = "CSV" if separator == "," else "TSV"
-    return Source(path, kind, _frame_records(path, frame, unit="line"))
+    source = Source(path, kind, _frame_records(path, frame, unit="line", header=headed))
+    if not headed:
+        source.notes.append(
+            f"the first line is data, not column names: columns are 'column 1' to "
+            f"'column {frame.shape[1]}' (--text-col 'column 2' picks one)"
+        )
+    return source
 
 
 def _parquet(path: Path) -> Source:
     import pandas as pd
+    import pyarrow.parquet as pq
 
     try:
         frame = pd.read_parquet(path)
+        metadata = pq.read_schema(path).metadata or {}
     except Exception as exc:  # pyarrow raises its own types for a damaged file
         raise ImportDataError(
             f"not a readable Parquet file ({_first_line(exc)})", file=path
         ) from None
-    return Source(path, "Parquet", _frame_records(path, frame))
+    source = Source(path, "Parquet", _frame_records(path, frame))
+    # a Parquet file written by `datasets` (the Hugging Face Hub's files) keeps its features
+    try:
+        features = json.loads(metadata.get(b"huggingface", b"{}")).get("info", {})["features"]
+    except (ValueError, KeyError, AttributeError, TypeError):
+        features = {}
+    names = {
+        column: feature["names"]
+        for column, feature in (features.items() if isinstance(features, dict) else ())
+        if isinstance(feature, dict)
+        and feature.get("_type") == "ClassLabel"
+        and isinstance(feature.get("names"), list)
+    }
+    source.notes += name_class_labels(source.records, names)
+    return source
+
+
+UNLABELED_CLASS = -1  # what `datasets` stores for an example without a label (GLUE's test sets)
+
+
+def name_class_labels(
+    records: list[tuple[Where, dict[str, Any]]], names: dict[str, list[str]]
+) -> list[str]:
+    """Replace class ids with their names (a `ClassLabel` feature's), in place; the notes.
+
+    A model is asked for "World" or "Sports", not for "0": the names are what the
+    language-model strategies read and write. An id the names do not cover is
+    left as it is (the unlabeled -1 included), for the checks downstream to name.
+    """
+    notes = []
+    for column, labels in names.items():
+        renamed = 0
+        for _, record in records:
+            value = record.get(column)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if value == int(value) and 0 <= int(value) < len(labels):
+                record[column] = str(labels[int(value)])
+                renamed += 1
+        if renamed:
+            shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
+            notes.append(
+                f"'{column}': class ids named from the data's ClassLabel feature ({shown})"
+            )
+    return notes
 
 
 def _hf_dataset(path: Path) -> Source:
-    from datasets import Dataset, DatasetDict, load_from_disk
+    from datasets import ClassLabel, Dataset, DatasetDict, load_from_disk
 
     try:
         data = load_from_disk(str(path))
@@ -135,17 +215,39 @@ def _hf_dataset(path: Path) -> Source:
     def records(split: Dataset, name: str) -> list[tuple[Where, dict]]:
         return [(Where(f"{path}[{name}]", n, "row"), dict(r)) for n, r in enumerate(split, 1)]
 
+    def class_names(split: Dataset) -> dict[str, list[str]]:
+        return {
+            column: list(feature.names)
+            for column, feature in split.features.items()
+            if isinstance(feature, ClassLabel)
+        }
+
+    def unlabeled(split: Dataset) -> bool:
+        """GLUE-style test splits: every class id is -1 (the labels are withheld)."""
+        columns = list(class_names(split))
+        return bool(columns) and all(all(v == UNLABELED_CLASS for v in split[c]) for c in columns)
+
     if isinstance(data, DatasetDict):
         names = list(data)
         train_name = "train" if "train" in data else names[0]
-        test_name = next((n for n in ("test", "validation") if n in data and n != train_name), None)
-        return Source(
+        candidates = [n for n in ("test", "validation") if n in data and n != train_name]
+        withheld = [n for n in candidates if unlabeled(data[n])]
+        test_name = next((n for n in candidates if n not in withheld), None)
+        source = Source(
             path,
             f"Hugging Face dataset (splits: {', '.join(names)})",
             records(data[train_name], train_name),
             records(data[test_name], test_name) if test_name else None,
         )
-    return Source(path, "Hugging Face dataset", records(data, "train"))
+        for name in withheld:
+            source.notes.append(f"its '{name}' split has no labels (all -1): not used")
+        source.notes += name_class_labels(source.records, class_names(data[train_name]))
+        if test_name:
+            name_class_labels(source.test, class_names(data[test_name]))
+        return source
+    source = Source(path, "Hugging Face dataset", records(data, "train"))
+    source.notes += name_class_labels(source.records, class_names(data))
+    return source
 
 
 def _first_line(exc: BaseException) -> str:

@@ -120,10 +120,13 @@ def split_examples(
         for group in members.values():
             label = Counter(examples[i].answer for i in group).most_common(1)[0][0]
             by_label[label].append(group)
+        wants = _stratified_quotas(
+            {label: sum(len(g) for g in groups) for label, groups in by_label.items()}, target, n
+        )
         for label in sorted(by_label):
             label_groups = by_label[label]
             size = sum(len(g) for g in label_groups)
-            want = round(target * size / n)
+            want = wants[label]
             rng.shuffle(label_groups)
             taken = 0
             for group in label_groups:
@@ -146,3 +149,19 @@ def split_examples(
         groups=len(several),
         grouped_examples=sum(len(g) for g in several),
     )
+
+
+def _stratified_quotas(sizes: dict[str, int], target: int, n: int) -> dict[str, int]:
+    """Each label's share of `target` test items, whole numbers summing to `target` (largest
+    remainder): many labels of a few examples each still give a test set, where rounding
+    every share alone would give each label none. A label of one example gives none."""
+    exact = {label: target * size / n for label, size in sizes.items()}
+    quotas = {label: int(share) for label, share in exact.items()}
+    spare = target - sum(quotas.values())
+    by_remainder = sorted(
+        (label for label in sizes if sizes[label] > 1),
+        key=lambda label: (-(exact[label] - quotas[label]), label),
+    )
+    for label in by_remainder[: max(0, spare)]:
+        quotas[label] += 1
+    return quotas

@@ -1,0 +1,246 @@
+"""`advisor tasks import` on the shapes public data sets come in: Dolly's fields, SQuAD
+(nested JSON, and the Hub's flattened rows), class ids with their names in a saved
+dataset or a Hub Parquet file, a CSV without a header row, columns with names the
+importer does not know. Built in each test, in the shapes those sets use."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from advisor.importing import ImportDataError, ImportRequest, import_task
+from advisor.importing.formats import Example, Where
+from advisor.importing.split import split_examples
+from advisor.tasks import load_task
+
+TOPICS = {
+    "World": ["election", "minister", "treaty", "border", "summit", "embassy"],
+    "Sports": ["match", "goal", "coach", "season", "league", "final"],
+    "Business": ["stocks", "profit", "merger", "market", "earnings", "bank"],
+    "Sci/Tech": ["software", "chip", "space", "internet", "research", "robot"],
+}
+
+
+def _headlines(count: int, seed: int = 0) -> list[tuple[str, str, str]]:
+    """(topic, title, description) rows, every text its own."""
+    rng = random.Random(seed)
+    rows = []
+    for n in range(count):
+        topic = list(TOPICS)[n % len(TOPICS)]
+        first, second, third = rng.sample(TOPICS[topic], 3)
+        rows.append(
+            (
+                topic,
+                f"Report {n}: {first} news",
+                f"Story {n} follows the {second} and the {third}, with reactions from {n} readers.",
+            )
+        )
+    return rows
+
+
+def _import(tmp_path: Path, source: Path, **options) -> tuple[object, object]:
+    to = tmp_path / "task"
+    report = import_task(ImportRequest(sources=(source,), to=to, **options))
+    return report, load_task(to)
+
+
+def test_dolly_records_read_context_and_response(tmp_path) -> None:
+    rows = [
+        {
+            "instruction": f"What does clause {n} allow?",
+            "context": f"Clause {n} allows {n} days of leave." if n % 2 else "",
+            "response": f"It allows {n} days of leave.",
+            "category": "closed_qa",
+        }
+        for n in range(40)
+    ]
+    source = tmp_path / "dolly.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report, task = _import(tmp_path, source)
+    assert "Dolly" in " ".join(report.lines)
+    pairs = {e.question: e.answer for e in task.train}
+    pairs.update({item.question: item.reference for item in task.test})
+    assert pairs["What does clause 3 allow?\n\nClause 3 allows 3 days of leave."] == (
+        "It allows 3 days of leave."
+    )
+    assert pairs["What does clause 4 allow?"] == "It allows 4 days of leave."
+
+
+def _squad_article(article: int, paragraphs: int) -> dict:
+    return {
+        "title": f"Article {article}",
+        "paragraphs": [
+            {
+                "context": f"The river R{article}{p} flows past T{article}x{p}, founded in "
+                f"{1500 + 10 * article + p}.",
+                "qas": [
+                    {
+                        "id": f"{article}-{p}-town",
+                        "question": f"Which town does river R{article}{p} flow past?",
+                        "answers": [{"text": f"T{article}x{p}", "answer_start": 24}],
+                    },
+                    {
+                        "id": f"{article}-{p}-year",
+                        "question": f"When was the town on river R{article}{p} founded?",
+                        # SQuAD 2.0: an unanswerable question has no answers
+                        "answers": []
+                        if p == 0
+                        else [{"text": str(1500 + 10 * article + p), "answer_start": 40}],
+                        "is_impossible": p == 0,
+                    },
+                ],
+            }
+            for p in range(paragraphs)
+        ],
+    }
+
+
+def test_squad_json_gives_questions_and_its_contexts_as_the_corpus(tmp_path) -> None:
+    source = tmp_path / "squad.json"
+    source.write_text(
+        json.dumps({"version": "v2.0", "data": [_squad_article(a, 6) for a in range(5)]})
+    )
+    report, task = _import(tmp_path, source)
+    said = " ".join(report.lines)
+    assert "SQuAD" in said and "5 questions without an answer left out" in said
+    assert task.spec.type == "generation"
+    assert len(task.train) + len(task.test) == 5 * 6 * 2 - 5
+    assert report.documents == 30  # one per paragraph
+    references = {item.reference for item in task.test}
+    assert references and all(r.startswith("T") or r.isdigit() for r in references)
+
+
+def test_the_hubs_flattened_squad_rows_read_the_first_answer(tmp_path) -> None:
+    pd = pytest.importorskip("pandas")
+    rows = []
+    for article in range(4):
+        for paragraph in _squad_article(article, 5)["paragraphs"]:
+            for qa in paragraph["qas"]:
+                texts = [a["text"] for a in qa["answers"]]
+                rows.append(
+                    {
+                        "id": qa["id"],
+                        "context": paragraph["context"],
+                        "question": qa["question"],
+                        "answers": {"text": texts, "answer_start": [0] * len(texts)},
+                    }
+                )
+    source = tmp_path / "squad.parquet"
+    pd.DataFrame(rows).to_parquet(source)  # the answers come back as numpy arrays
+    report, task = _import(tmp_path, source)
+    assert report.documents == 20
+    assert len(task.train) + len(task.test) == 40 - 4
+    assert "'context' passages become the corpus" in " ".join(report.lines)
+
+
+def _class_label_dataset(count: int, offset: int, labeled: bool = True):
+    datasets = pytest.importorskip("datasets")
+    features = datasets.Features(
+        {
+            "sentence": datasets.Value("string"),
+            "label": datasets.ClassLabel(names=["negative", "positive"]),
+        }
+    )
+    words = {0: "dull", 1: "lovely"}
+    sentences = [f"a {words[n % 2]} film, number {n}" for n in range(offset, offset + count)]
+    labels = [n % 2 if labeled else -1 for n in range(offset, offset + count)]
+    return datasets.Dataset.from_dict({"sentence": sentences, "label": labels}, features=features)
+
+
+def test_a_saved_dataset_names_its_class_ids_and_skips_a_withheld_test_split(tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+    folder = tmp_path / "glue"
+    datasets.DatasetDict(
+        {
+            "train": _class_label_dataset(60, 0),
+            "validation": _class_label_dataset(20, 1000),
+            "test": _class_label_dataset(20, 2000, labeled=False),  # GLUE's: all -1
+        }
+    ).save_to_disk(str(folder))
+    report, task = _import(tmp_path, folder)
+    said = " ".join(report.lines)
+    assert "'test' split has no labels" in said and "'validation' split is the test set" in said
+    assert list(task.labels) == ["negative", "positive"]
+    assert {item.reference for item in task.test} == {"negative", "positive"}
+
+
+def test_a_hub_parquet_file_names_its_class_ids(tmp_path) -> None:
+    source = tmp_path / "train-00000-of-00001.parquet"
+    _class_label_dataset(40, 0).to_parquet(str(source))
+    report, task = _import(tmp_path, source)
+    assert list(task.labels) == ["negative", "positive"]
+    assert "ClassLabel" in " ".join(report.lines)
+
+
+def test_a_csv_without_a_header_is_read_by_its_contents(tmp_path) -> None:
+    source = tmp_path / "ag_news.csv"
+    ids = {topic: str(n) for n, topic in enumerate(TOPICS, start=1)}
+    source.write_text(
+        "".join(f'"{ids[t]}","{title}","{text}"\n' for t, title, text in _headlines(80))
+    )
+    report, task = _import(tmp_path, source)
+    said = " ".join(" ".join(report.lines).split())
+    assert "the first line is data" in said and "chosen by their contents" in said
+    assert list(task.labels) == ["1", "2", "3", "4"]
+    assert len(task.train) + len(task.test) == 80  # the first line is an example too
+    assert all(item.question.startswith("Story ") for item in task.test)  # the longest column
+
+
+def test_unknown_column_names_are_read_by_their_contents(tmp_path) -> None:
+    source = tmp_path / "reviews.csv"
+    source.write_text(
+        "Id,Review Body,Stars\n"
+        + "".join(f'{n},"{text}",{n % 3 + 1}\n' for n, (_, _, text) in enumerate(_headlines(60)))
+    )
+    _, task = _import(tmp_path, source)
+    assert list(task.labels) == ["1", "2", "3"]  # not Id: every value its own
+    assert all(item.question.startswith("Story ") for item in task.test)
+
+
+def test_columns_given_by_flag_are_not_second_guessed(tmp_path) -> None:
+    from advisor.importing.formats import Options
+
+    source = tmp_path / "reviews.csv"
+    source.write_text(
+        "Id,Review Body,Stars\n"
+        + "".join(f'{n},"{text}",{n % 3 + 1}\n' for n, (_, _, text) in enumerate(_headlines(60)))
+    )
+    with pytest.raises(ImportDataError, match="cannot tell which columns"):
+        _import(tmp_path, source, options=Options(text_col="Review Body"))
+
+
+def test_many_small_labels_still_give_a_test_set_of_the_asked_size() -> None:
+    examples = [
+        Example(
+            ({"role": "user", "content": f"message {n} about {label}"},)
+            + ({"role": "assistant", "content": f"label-{label}"},),
+            Where("x.jsonl", n),
+            group=str(n),
+        )
+        for label in range(30)
+        for n in (2 * label, 2 * label + 1)
+    ]
+    split = split_examples(examples, test_size=0.2, seed=0, stratify=True)
+    assert len(split.test) == 12  # 20% of 60; rounding each label's 0.4 alone gives none
+    assert all(
+        any(e.answer == t.answer for e in split.train) for t in split.test
+    )  # no label loses its last training example
+
+
+def test_a_split_with_nothing_left_to_test_says_so(tmp_path) -> None:
+    source = tmp_path / "pairs.jsonl"
+    # every label's two examples are near-duplicates, kept whole on the training side
+    source.write_text(
+        "".join(
+            json.dumps({"text": f"how do I reset card {n}{suffix}", "label": f"reset-{n}"}) + "\n"
+            for n in range(20)
+            for suffix in ("", "?")
+        )
+    )
+    with pytest.raises(ImportDataError, match="no test examples") as raised:
+        _import(tmp_path, source)
+    assert "--test-size" in raised.value.hint
+    assert not (tmp_path / "task").exists()
