@@ -21,6 +21,10 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
         {"output": "labels", "labeled_examples": 99},
         {"output": "text", "labeled_examples": 99},
     ),
+    "labels-cheap-to-serve": (
+        {"output": "labels", "labeled_examples": 100, "compute": "cpu"},
+        {"output": "labels", "labeled_examples": 100, "compute": "single_gpu"},
+    ),
     "free-text-output": ({"output": "text"}, {"output": "labels"}),
     "teacher-available": ({"teacher": True}, {"teacher": False}),
     "teacher-too-slow-or-costly": (
@@ -99,6 +103,10 @@ RULE_CASES: dict[str, tuple[dict, dict]] = {
         {"knowledge": "private", "gaps": ("tone",), "labeled_examples": 100},
         {"knowledge": "private", "gaps": ("tone",), "labeled_examples": 99},
     ),
+    "knowledge-and-behaviour-with-thousands": (
+        {"citations": True, "gaps": ("format",), "labeled_examples": 1000},
+        {"citations": True, "gaps": ("format",), "labeled_examples": 999},
+    ),
 }
 
 
@@ -123,6 +131,17 @@ BRANCH_CASES = [
         {"knowledge_changes": "yearly", "gaps": ("behaviour",), "labeled_examples": 100},
         False,
     ),
+    (
+        "behaviour-with-examples",
+        {"output": "labels", "gaps": ("task_skill",), "labeled_examples": 500},
+        False,  # a labeling task's skill is weighed by the labels rules
+    ),
+    (
+        "labels-cheap-to-serve",
+        {"output": "labels", "labeled_examples": 500, "latency": "strict"},
+        True,
+    ),
+    ("labels-cheap-to-serve", {"output": "text", "labeled_examples": 500, "compute": "cpu"}, False),
 ]
 
 

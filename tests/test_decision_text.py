@@ -50,6 +50,23 @@ def test_the_issue_example_is_read():
         ("It has no question-answer pairs.", {"labeled_examples": 0}),
         ("There are no labeled question-answer pairs.", {"labeled_examples": 0}),
         ("It has no curated prompt-completion pairs.", {"labeled_examples": 0}),
+        ("It has no paired instruction data.", {"labeled_examples": 0}),
+        ("Several tasks are planned, but none has labeled data yet.", {"labeled_examples": 0}),
+        # a number in words times a multiplier word
+        (
+            "The archive holds fifty thousand findings-impression pairs.",
+            {"labeled_examples": 50000},
+        ),
+        ("It has two million verified question-query pairs.", {"labeled_examples": 2_000_000}),
+        ("It has five hundred labeled examples.", {"labeled_examples": 500}),
+        ("It holds three trillion tokens of vetted text.", {"unlabeled_corpus": "massive"}),
+        ("It has 1.5 trillion tokens of licensed text.", {"unlabeled_corpus": "massive"}),
+        # a model's size is not data
+        (
+            "It wants a 1B model that behaves the same way, and 400 labeled calls.",
+            {"labeled_examples": 400},
+        ),
+        ("It fine-tunes a 7B-parameter model on 500 labeled notes.", {"labeled_examples": 500}),
         ("It has 8,000 notes paired with their correct JSON.", {"labeled_examples": 8000}),
         ("The format is shown in 3,000 past memos.", {"labeled_examples": 3000}),
         (
@@ -114,6 +131,23 @@ def test_amounts(text, expected):
         ("It tags new clauses into one of 14 risk categories.", "output", "labels"),
         ("Each ticket goes to one of the five support queues.", "output", "labels"),
         ("It has 500 labeled emails for claim routing.", "output", "labels"),
+        ("One million listings are labeled fraud or legitimate.", "output", "labels"),
+        ("The chatbot must classify customer intents in nine languages.", "output", "labels"),
+        ("Policy forbids using any third-party pretrained weights.", "base_model_exists", False),
+        ("No base model trained on web data may be used anywhere.", "base_model_exists", False),
+        ("Few-shot prompting gave inconsistent phrasing.", "base_model_fit", "far"),
+        ("Adapters up to rank 256 left a measurable accuracy gap.", "goal", "best_quality"),
+        (
+            "Parameter-efficient adapters consistently underperform a full update.",
+            "goal",
+            "best_quality",
+        ),
+        ("It must run on a CPU-only server.", "compute", "cpu"),
+        ("It has ample GPU capacity.", "compute", "multi_gpu"),
+        ("Clinicians marked which one of each pair is better.", "preference_data", True),
+        ("Writers ranked 18,000 pairs of candidate lines.", "preference_data", True),
+        ("It runs on a large hosted model, and quality is satisfactory.", "teacher", True),
+        ("At ten million calls a month the bill is unsustainable.", "goal", "lowest_cost"),
         ("The bot sorts messages into the right billing queues.", "output", "labels"),
     ],
 )
@@ -162,6 +196,9 @@ def test_gap_cues(text, gap):
         ("Our prompts get 95% accuracy.", "base_model_fit"),
         ("It assigns a friendly tone to every reply.", "output"),
         ("It writes a summary of each claim for the adjusters.", "output"),
+        ("It has 25 GB of unlabeled daily drilling reports.", "knowledge_changes"),
+        ("Writers ranked 18,000 pairs of candidate lines.", "labeled_examples"),
+        ("It wants a 1B model on its own servers.", "labeled_examples"),
     ],
 )
 def test_negations_and_near_misses_are_not_read(text, field):
@@ -197,6 +234,13 @@ def test_an_explicit_no_lookup_overrides_an_incidental_facts_cue():
         ("Build a new foundation model", "scratch"),
         ("Add a few example question-answer pairs to the prompt", "fewshot"),
         ("Fine-tune all of the model's weights", "full_ft"),
+        ("Fully fine-tune a separate copy of the model for each franchise.", "full_ft"),
+        ("Fine-tune every weight of the 7B model on the labeled examples.", "full_ft"),
+        ("Train a lightweight classifier on frozen multilingual sentence embeddings.", "embed"),
+        (
+            "Generate outputs from the large model and train the 1B model to reproduce them.",
+            "distill",
+        ),
         ("Fine-tune the model and retrieve documents from a vector database", "sft+rag"),
         ("Train the model on the raw, unlabeled domain text", "cpt"),
         ("Continued pre-training on the knowledge base", "cpt"),
@@ -396,6 +440,8 @@ SCENARIO_SETS = (
         ("scenarios_heldout.yaml", 0.95, 0.95),  # 100% / 100%; 58.3% / 70.8% at first
         ("scenarios_heldout2.yaml", 0.95, 0.95),  # 100% / 100%; 79.2% / 91.7% at first
         ("scenarios_heldout3.yaml", 0.97, 0.97),  # 100% / 100%; 84.6% / 89.7% at first
+        # every approach, the classifiers too: 95.1% / 100%; 51.2% / 58.5% at first
+        ("scenarios_heldout4.yaml", 0.92, 0.97),
     ],
 )
 def test_free_text_accuracy(name, approach_min, option_min):

@@ -152,11 +152,33 @@ _WORD_NUMBERS = {
     "thirty": 30,
     "forty": 40,
     "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "a billion": 1_000_000_000,
+    "one million": 1_000_000,
+    "one billion": 1_000_000_000,
 }
-_MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
+_MULT = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "million": 1e6,
+    "b": 1e9,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "hundred": 1e2,
+}
+# "fifty thousand", "three trillion": a number in words times a multiplier word
+_WORD_MULT = r"(?:\s+(?P<word_mult>hundred|thousand|million|billion|trillion)\b)?"
 _QUANTITY = (
-    r"(?P<quantity>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<mult>k|thousand|million|m|billion|b)?\b"
-    r"|(?P<words>" + "|".join(sorted(map(re.escape, _WORD_NUMBERS), key=len, reverse=True)) + r")"
+    r"(?P<quantity>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*"
+    r"(?P<mult>k|thousand|million|m|billion|b|trillion)?\b"
+    r"|(?P<words>"
+    + "|".join(sorted(map(re.escape, _WORD_NUMBERS), key=len, reverse=True))
+    + r")"
+    + _WORD_MULT
 )
 LABELED_NOUNS = frozenset(
     [
@@ -229,6 +251,16 @@ LABELED = re.compile(
     re.I,
 )
 AMOUNT_WINDOW = 7  # words after a number in which to find what it counts
+MODEL_SIZE = re.compile(
+    r"^\s*[\d.,]+\s*(?:b|m)\b[-\s]*(?:parameters?\b|[\w-]*\s*(?:models?|llms?)\b)"
+    r"|^\s*[\d.,]+\s*(?:b|m|billion|million)?[-\s]*(?:parameters?|params?)\b",
+    re.I,
+)
+COMPARED_PAIRS = re.compile(
+    r"^\s*pairs of (?:candidate |generated |model |alternative |competing |two )?"
+    r"(?:responses|answers|outputs|replies|drafts|completions|lines|generations|summaries)\b",
+    re.I,
+)
 PROMPT_SIZE_TOKENS = 100_000  # fewer tokens than this are a prompt or a context, not a corpus
 # "... titles she likes": things someone picked are examples of the output wanted.
 LIKED = re.compile(
@@ -299,7 +331,8 @@ WINDOW_STOPS = frozenset(
 
 def _amount(match: re.Match) -> float:
     if match.group("words"):
-        return float(_WORD_NUMBERS[match.group("words").lower()])
+        scale = _MULT.get((match.group("word_mult") or "").lower(), 1)
+        return float(_WORD_NUMBERS[match.group("words").lower()]) * scale
     value = float(match.group("quantity").replace(",", ""))
     return value * _MULT.get((match.group("mult") or "").lower(), 1)
 
@@ -346,6 +379,10 @@ def _counted(text: str, start: int, end: int) -> tuple[str | None, str, int]:
     """
     phrase = re.split(r"[.;!?](?:\s|$)", text[end : end + 120], maxsplit=1)[0]  # this sentence
     words = re.findall(r"[\w'&/-]+", phrase)[:AMOUNT_WINDOW]
+    if MODEL_SIZE.match(text[start:end] + phrase):
+        return None, "", 1  # "a 1B model", "a 7B-parameter model": its size, not data
+    if COMPARED_PAIRS.match(phrase):
+        return None, "", 1  # "25,000 pairs of responses" marked better: preferences, not examples
     demonstrated = bool(DEMONSTRATED_IN.search(text[max(0, start - 40) : start]))
     kind, named = None, False  # named: a word followed the adjective that set `kind`
     for used, word in enumerate(words, start=1):
