@@ -244,3 +244,44 @@ def test_a_split_with_nothing_left_to_test_says_so(tmp_path) -> None:
         _import(tmp_path, source)
     assert "--test-size" in raised.value.hint
     assert not (tmp_path / "task").exists()
+
+
+def test_a_sentence_pair_task_reads_both_sentences(tmp_path) -> None:
+    labels = ("entailment", "neutral", "contradiction")
+    source = tmp_path / "mnli.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "premise": f"Person {n} walks a dog in park {n}.",
+                    "hypothesis": f"Someone {n} is {('outdoors', 'happy', 'asleep')[n % 3]}.",
+                    "label": labels[n % 3],
+                }
+            )
+            + "\n"
+            for n in range(60)
+        )
+    )
+    report, task = _import(tmp_path, source)
+    assert "sentence pair" in " ".join(report.lines)
+    assert sorted(task.labels) == sorted(labels)
+    question = task.test[0].question
+    assert question.startswith("premise: Person ") and "\nhypothesis: Someone " in question
+
+
+def test_boolq_answers_are_labels_and_passages_the_corpus(tmp_path) -> None:
+    pd = pytest.importorskip("pandas")
+    source = tmp_path / "boolq.parquet"
+    pd.DataFrame(
+        [
+            {
+                "question": f"is river {n} longer than river {n + 1}",
+                "answer": bool(n % 2),  # a numpy bool once read back
+                "passage": f"River {n} is {'longer' if n % 2 else 'shorter'} than river {n + 1}.",
+            }
+            for n in range(40)
+        ]
+    ).to_parquet(source)
+    report, task = _import(tmp_path, source)
+    assert task.spec.type == "classification" and list(task.labels) == ["false", "true"]
+    assert report.documents == 40

@@ -317,6 +317,18 @@ ANSWER_COLUMNS = (
     "summary",
 )
 CONTEXT_COLUMNS = ("context", "passage")
+# Sentence-pair tasks (GLUE's MNLI, RTE, MRPC, QQP; SNLI): the input is both texts.
+PAIR_COLUMNS = (("premise", "hypothesis"), ("sentence1", "sentence2"), ("question1", "question2"))
+
+
+def _pair_columns(columns: list[str], options: Options) -> tuple[str, str] | None:
+    if options.text_col or options.question_col:
+        return None
+    lowered = {c.lower(): c for c in columns}
+    return next(
+        ((lowered[a], lowered[b]) for a, b in PAIR_COLUMNS if a in lowered and b in lowered),
+        None,
+    )
 
 
 def _column(
@@ -418,6 +430,14 @@ def _table(records: Records, options: Options) -> Converted:
         return out
     first_where = records[0][0]
     columns = list(records[0][1])
+    pair = _pair_columns(columns, options)
+    if pair is not None:
+        records = _joined_pairs(records, pair)
+        columns = list(records[0][1])
+        options = Options(
+            text_col=" + ".join(pair), label_col=options.label_col, answer_col=options.answer_col
+        )
+        out.notes.append(f"'{pair[0]}' and '{pair[1]}' are a sentence pair: the input is both")
     source, target, task_type = table_columns(columns, options, first_where, records)
     named = source in (options.text_col, options.question_col) or source.lower() in TEXT_COLUMNS
     context = None
@@ -427,6 +447,8 @@ def _table(records: Records, options: Options) -> Converted:
     unanswered = 0
     for where, record in records:
         answer = _answer_text(record.get(target))
+        if type(answer).__name__ in ("bool", "bool_"):  # BoolQ's answer, a yes/no label
+            answer = "true" if answer else "false"
         if answer is None and isinstance(record.get(target), dict | list):
             unanswered += 1  # SQuAD 2.0's unanswerable questions: nothing to learn or score
             continue
@@ -440,8 +462,8 @@ def _table(records: Records, options: Options) -> Converted:
             if text and text not in contexts:
                 contexts[text] = f"{context}-{len(contexts) + 1:05d}"
     out.documents = [(name, text) for text, name in contexts.items()]
-    how = "" if named or task_type == "generation" else ", chosen by their contents"
-    out.notes.append(f"columns: '{source}' → '{target}' ({task_type}{how})")
+    how = "" if named or task_type == "generation" else " (chosen by their contents)"
+    out.notes.append(f"columns: '{source}' → '{target}'{how}")
     if how:
         out.notes.append("pass --text-col and --label-col to choose other columns")
     if unanswered:
@@ -452,6 +474,20 @@ def _table(records: Records, options: Options) -> Converted:
             "retrieves and cpt trains on"
         )
     return out
+
+
+def _joined_pairs(records: Records, pair: tuple[str, str]) -> Records:
+    """Each record with one more column, `first + second`: both texts, named."""
+    first, second = pair
+    joined = []
+    for where, record in records:
+        both = {
+            **record,
+            f"{first} + {second}": f"{first}: {_text(record.get(first), where, first)}\n"
+            f"{second}: {_text(record.get(second), where, second)}",
+        }
+        joined.append((where, both))
+    return joined
 
 
 def _squad(records: Records, options: Options) -> Converted:
