@@ -287,6 +287,7 @@ TEXT_COLUMNS = (
     "content",
     "body",
     "document",
+    "article",
     "tweet",
     "comment",
 )
@@ -315,6 +316,7 @@ ANSWER_COLUMNS = (
     "reference",
     "reply",
     "summary",
+    "highlights",
 )
 CONTEXT_COLUMNS = ("context", "passage")
 # Sentence-pair tasks (GLUE's MNLI, RTE, MRPC, QQP; SNLI): the input is both texts.
@@ -449,7 +451,8 @@ def _table(records: Records, options: Options) -> Converted:
         answer = _answer_text(record.get(target))
         if type(answer).__name__ in ("bool", "bool_"):  # BoolQ's answer, a yes/no label
             answer = "true" if answer else "false"
-        if answer is None and isinstance(record.get(target), dict | list):
+        raw = record.get(target)
+        if answer is None and (isinstance(raw, dict | list) or hasattr(raw, "tolist")):
             unanswered += 1  # SQuAD 2.0's unanswerable questions: nothing to learn or score
             continue
         turns = (
