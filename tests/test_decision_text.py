@@ -146,6 +146,15 @@ def test_amounts(text, expected):
         ("It has ample GPU capacity.", "compute", "multi_gpu"),
         ("Clinicians marked which one of each pair is better.", "preference_data", True),
         ("Writers ranked 18,000 pairs of candidate lines.", "preference_data", True),
+        (
+            "Reviewers have rated or compared thousands of the model's answers.",
+            "preference_data",
+            True,
+        ),
+        ("There are no human ratings of answers.", "preference_data", False),
+        ("Its budget is low.", "budget", "low"),
+        ("The base model is far from what is needed.", "base_model_fit", "far"),
+        ("It must run on the customer's device, offline.", "deployment", "on_device"),
         ("It runs on a large hosted model, and quality is satisfactory.", "teacher", True),
         ("At ten million calls a month the bill is unsustainable.", "goal", "lowest_cost"),
         ("The bot sorts messages into the right billing queues.", "output", "labels"),
@@ -198,6 +207,7 @@ def test_gap_cues(text, gap):
         ("It writes a summary of each claim for the adjusters.", "output"),
         ("It has 25 GB of unlabeled daily drilling reports.", "knowledge_changes"),
         ("Writers ranked 18,000 pairs of candidate lines.", "labeled_examples"),
+        ("Reviewers have rated or compared thousands of the model's answers.", "labeled_examples"),
         ("It wants a 1B model on its own servers.", "labeled_examples"),
     ],
 )

@@ -469,6 +469,14 @@ def _keyword_facts(text: str, cues: CueBook) -> dict[str, Understood]:
         hit = _first_cue(text, table)
         if hit and field_name not in found:
             found[field_name] = Understood(field_name, hit[0].value, hit[1].group(0).strip())
+    labeled, preferences = found.get("labeled_examples"), found.get("preference_data")
+    if (
+        labeled
+        and preferences
+        and preferences.value is True
+        and labeled.phrase in preferences.phrase
+    ):
+        del found["labeled_examples"]  # "rated thousands of the model's answers": comparisons
     return found
 
 
