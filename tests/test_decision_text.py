@@ -151,7 +151,6 @@ def test_amounts(text, expected):
             "preference_data",
             True,
         ),
-        ("There are no human ratings of answers.", "preference_data", False),
         ("Its budget is low.", "budget", "low"),
         ("The base model is far from what is needed.", "base_model_fit", "far"),
         ("It must run on the customer's device, offline.", "deployment", "on_device"),
@@ -208,6 +207,7 @@ def test_gap_cues(text, gap):
         ("It has 25 GB of unlabeled daily drilling reports.", "knowledge_changes"),
         ("Writers ranked 18,000 pairs of candidate lines.", "labeled_examples"),
         ("Reviewers have rated or compared thousands of the model's answers.", "labeled_examples"),
+        ("There are no human ratings of answers.", "preference_data"),
         ("It wants a 1B model on its own servers.", "labeled_examples"),
     ],
 )
