@@ -285,3 +285,33 @@ def test_boolq_answers_are_labels_and_passages_the_corpus(tmp_path) -> None:
     report, task = _import(tmp_path, source)
     assert task.spec.type == "classification" and list(task.labels) == ["false", "true"]
     assert report.documents == 40
+
+
+def test_a_semicolon_separated_csv_is_read_with_its_own_delimiter(tmp_path) -> None:
+    source = tmp_path / "excel.csv"
+    rows = [
+        (f"Story {n}, told by reader {n}; {text}", topic)
+        for n, (topic, _, text) in enumerate(_headlines(40))
+    ]
+    source.write_text("text;topic\n" + "".join(f'"{t}";{label}\n' for t, label in rows))
+    report, task = _import(tmp_path, source)
+    assert "';'-separated" in " ".join(" ".join(report.lines).split())
+    assert sorted(task.labels) == sorted(TOPICS)
+    assert all(", told by reader " in item.question for item in task.test)
+
+
+def test_json_records_under_another_key_are_found(tmp_path) -> None:
+    source = tmp_path / "task.json"
+    source.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "Instances": [
+                    {"input": f"What is {n} plus one?", "output": [str(n + 1)]} for n in range(30)
+                ],
+            }
+        )
+    )
+    _, task = _import(tmp_path, source)
+    assert {item.reference for item in task.test} <= {str(n + 1) for n in range(30)}
+    assert len(task.train) + len(task.test) == 30

@@ -78,8 +78,8 @@ def _json(path: Path) -> Source:
         if "Extra data" in exc.msg:
             return _jsonl(path)
         raise ImportDataError(f"malformed JSON ({exc.msg})", file=path, line=exc.lineno) from None
-    if isinstance(data, dict) and isinstance(data.get("data"), list):
-        data = data["data"]
+    if isinstance(data, dict):
+        data = _record_list(data)
     if not isinstance(data, list) or not data:
         raise ImportDataError("expected a non-empty list of records", file=path)
     records = []
@@ -88,6 +88,20 @@ def _json(path: Path) -> Source:
             raise Where(str(path), n, "item").error("expected a JSON object")
         records.append((Where(str(path), n, "item"), record))
     return Source(path, "JSON", records)
+
+
+CONTAINER_KEYS = ("data", "examples", "rows", "records", "items", "instances", "questions")
+
+
+def _record_list(data: dict[str, Any]) -> Any:
+    """The list of records a JSON object holds: under a usual key (`data`, SQuAD's and many
+    exports'; `examples`, `rows`, `instances`...), or its only list of objects."""
+    lowered = {str(k).lower(): v for k, v in data.items()}
+    for key in CONTAINER_KEYS:
+        if isinstance(lowered.get(key), list):
+            return lowered[key]
+    lists = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+    return lists[0] if len(lists) == 1 else data
 
 
 def _frame_records(
@@ -116,6 +130,21 @@ def looks_like_data(names: list[str]) -> bool:
     )
 
 
+DELIMITERS = ",;\t|"
+
+
+def _sniffed(path: Path, separator: str) -> str:
+    """The delimiter a CSV really uses: Excel in many locales writes `;`."""
+    import csv
+
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            sample = handle.read(64 * 1024)
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except (csv.Error, UnicodeDecodeError, OSError):
+        return separator
+
+
 def _delimited(path: Path, separator: str) -> Source:
     import pandas as pd
 
@@ -125,7 +154,19 @@ def _delimited(path: Path, separator: str) -> Source:
         )
 
     try:
-        frame = read()
+        try:
+            frame = read()
+        except pd.errors.ParserError:
+            if separator != ",":
+                raise
+            frame = None  # "Expected 1 fields in line 3, saw 2": commas inside a ';' file
+        if frame is None or (separator == "," and frame.shape[1] == 1):
+            other = _sniffed(path, separator)
+            if other == separator and frame is None:
+                frame = read()  # not another delimiter: pandas' own error, reported below
+            elif other != separator:
+                separator = other  # the file is ';'- or '|'-separated
+                frame = read()
         headed = not looks_like_data([str(c) for c in frame.columns])
         if not headed:
             frame = read(header=None)
@@ -134,7 +175,7 @@ def _delimited(path: Path, separator: str) -> Source:
         raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
-    kind = "CSV" if separator == "," else "TSV"
+    kind = {",": "CSV", "\t": "TSV"}.get(separator, f"CSV ('{separator}'-separated)")
     source = Source(path, kind, _frame_records(path, frame, unit="line", header=headed))
     if not headed:
         source.notes.append(
