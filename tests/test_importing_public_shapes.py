@@ -315,3 +315,23 @@ def test_json_records_under_another_key_are_found(tmp_path) -> None:
     _, task = _import(tmp_path, source)
     assert {item.reference for item in task.test} <= {str(n + 1) for n in range(30)}
     assert len(task.train) + len(task.test) == 30
+
+
+def test_a_compressed_file_is_read_and_named_as_given(tmp_path) -> None:
+    import gzip
+
+    source = tmp_path / "train.jsonl.gz"
+    rows = [{"text": text, "label": topic} for topic, _, text in _headlines(40)]
+    with gzip.open(source, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in rows)
+    report, task = _import(tmp_path, source)
+    assert sorted(task.labels) == sorted(TOPICS)
+    written = (tmp_path / "task" / "test.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["source"].startswith(f"{source}:") for line in written)
+
+    broken = tmp_path / "broken.jsonl.gz"
+    with gzip.open(broken, "wt", encoding="utf-8") as handle:
+        handle.write('{"text": "a", "label": "x"}\n{"text": "b", "label"\n')
+    with pytest.raises(ImportDataError) as raised:
+        _import(tmp_path, broken)
+    assert raised.value.file == str(broken) and raised.value.line == 2

@@ -9,6 +9,7 @@ with pypdf (pages without text are reported, not silently skipped).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ def read_source(path: Path) -> Source:
             "with --corpus",
         )
     suffix = path.suffix.lower()
+    if suffix in COMPRESSED:
+        return _compressed(path)
     if suffix in (".jsonl", ".ndjson"):
         return _jsonl(path)
     if suffix == ".json":
@@ -59,7 +62,69 @@ def read_source(path: Path) -> Source:
     raise ImportDataError(
         f"unsupported file type '{suffix or path.name}'",
         file=path,
-        hint="JSON Lines, JSON, CSV, TSV or Parquet; a saved Hugging Face dataset folder",
+        hint="JSON Lines, JSON, CSV, TSV or Parquet (or any of them .gz, .bz2 or .xz); a saved "
+        "Hugging Face dataset folder",
+    )
+
+
+def _open_gzip(path: Path) -> Any:
+    import gzip
+
+    return gzip.open(path, "rb")
+
+
+def _open_bz2(path: Path) -> Any:
+    import bz2
+
+    return bz2.open(path, "rb")
+
+
+def _open_xz(path: Path) -> Any:
+    import lzma
+
+    return lzma.open(path, "rb")
+
+
+COMPRESSED = {".gz": _open_gzip, ".bz2": _open_bz2, ".xz": _open_xz}
+
+
+def _compressed(path: Path) -> Source:
+    """`train.jsonl.gz`, `reviews.csv.bz2`...: the file inside, read as its own suffix says,
+    every record and error still naming the compressed file."""
+    import lzma
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / path.with_suffix("").name
+        try:
+            with COMPRESSED[path.suffix.lower()](path) as packed, plain.open("wb") as out:
+                shutil.copyfileobj(packed, out)
+        except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged or mislabeled archive
+            raise ImportDataError(
+                f"not a readable {path.suffix} file ({_first_line(exc)})", file=path
+            ) from None
+        try:
+            source = read_source(plain)
+        except ImportDataError as exc:
+            if exc.file is not None:
+                exc.file = exc.file.replace(str(plain), str(path))
+            raise
+
+    def moved(records: list[tuple[Where, dict[str, Any]]] | None):
+        if records is None:
+            return None
+        return [
+            (dataclasses.replace(w, file=w.file.replace(str(plain), str(path))), r)
+            for w, r in records
+        ]
+
+    return Source(
+        path,
+        f"{source.kind}, {path.suffix[1:]}",
+        moved(source.records),
+        moved(source.test),
+        source.notes,
     )
 
 
