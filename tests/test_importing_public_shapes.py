@@ -333,5 +333,6 @@ def test_a_compressed_file_is_read_and_named_as_given(tmp_path) -> None:
     with gzip.open(broken, "wt", encoding="utf-8") as handle:
         handle.write('{"text": "a", "label": "x"}\n{"text": "b", "label"\n')
     with pytest.raises(ImportDataError) as raised:
-        _import(tmp_path, broken)
+        import_task(ImportRequest(sources=(broken,), to=tmp_path / "other"))
     assert raised.value.file == str(broken) and raised.value.line == 2
+    assert not (tmp_path / "other").exists()
