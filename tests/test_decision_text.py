@@ -208,6 +208,10 @@ def test_gap_cues(text, gap):
         ("Writers ranked 18,000 pairs of candidate lines.", "labeled_examples"),
         ("Reviewers have rated or compared thousands of the model's answers.", "labeled_examples"),
         ("There are no human ratings of answers.", "preference_data"),
+        ("The model must answer without external data.", "labeled_examples"),
+        ("Prompting scored 71% of answers correct.", "preference_data"),
+        ("We use a large language model, and users like doctors rely on it.", "teacher"),
+        ("Operators like the summaries of the large model in its server room.", "unlabeled_corpus"),
         ("It wants a 1B model on its own servers.", "labeled_examples"),
     ],
 )
