@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +23,12 @@ import yaml
 from advisor.fileio import make_parent, write_error
 from advisor.importing.formats import (
     FORMATS,
-    LABEL_MAX_CHARS,
-    LABEL_MAX_WORDS,
     Converted,
     Example,
     ImportDataError,
     Options,
     detect_format,
+    looks_like_labels,
     resolve_format,
 )
 from advisor.importing.sources import read_corpus, read_source
@@ -187,22 +185,13 @@ def _read(
     return converted, test
 
 
-def _looks_like_labels(answers: Sequence[str]) -> bool:
-    distinct = Counter(answers)
-    short = all(
-        len(a) <= LABEL_MAX_CHARS and len(a.split()) <= LABEL_MAX_WORDS and "\n" not in a
-        for a in distinct
-    )
-    return len(distinct) >= 2 and short and len(answers) >= 2 * len(distinct)
-
-
 def _task_type(request: ImportRequest, examples: list[Example], report: ImportReport) -> str:
     answers = [e.answer for e in examples]
     distinct = len(set(answers))
     if request.task_type != "auto":
         chosen = request.task_type
         report.say(f"type: {chosen} (as asked; {distinct:,} distinct answers)")
-    elif request.options.label_col is not None or _looks_like_labels(answers):
+    elif request.options.label_col is not None or looks_like_labels(answers):
         chosen = "classification"
         report.say(
             f"type: classification ({distinct:,} distinct short answers over {len(answers):,} "

@@ -395,12 +395,7 @@ def columns_by_content(columns: list[str], records: Records) -> tuple[str, str] 
         if not all(texts):
             continue
         stats[column] = (len(set(texts)), sum(map(len, texts)) / len(texts), texts)
-    labels = [
-        c
-        for c, (distinct, _, texts) in stats.items()
-        if 2 <= distinct <= len(texts) / 2
-        and all(len(t) <= LABEL_MAX_CHARS and len(t.split()) <= LABEL_MAX_WORDS for t in texts)
-    ]
+    labels = [c for c, (_, _, texts) in stats.items() if looks_like_labels(texts)]
     if not labels:
         return None
     label = min(labels, key=lambda c: stats[c][0])
@@ -412,6 +407,17 @@ def columns_by_content(columns: list[str], records: Records) -> tuple[str, str] 
 
 LABEL_MAX_CHARS = 64  # a label is short: at most this many characters and words
 LABEL_MAX_WORDS = 6
+
+
+def looks_like_labels(values: Sequence[str]) -> bool:
+    """Whether answers (or a column's values) are labels: at least two distinct values,
+    each short and on one line, and on average at least two of each."""
+    distinct = set(values)
+    short = all(
+        len(v) <= LABEL_MAX_CHARS and len(v.split()) <= LABEL_MAX_WORDS and "\n" not in v
+        for v in distinct
+    )
+    return len(distinct) >= 2 and short and len(values) >= 2 * len(distinct)
 
 
 def _answer_text(value: Any) -> Any:

@@ -67,38 +67,22 @@ def read_source(path: Path) -> Source:
     )
 
 
-def _open_gzip(path: Path) -> Any:
-    import gzip
-
-    return gzip.open(path, "rb")
-
-
-def _open_bz2(path: Path) -> Any:
-    import bz2
-
-    return bz2.open(path, "rb")
-
-
-def _open_xz(path: Path) -> Any:
-    import lzma
-
-    return lzma.open(path, "rb")
-
-
-COMPRESSED = {".gz": _open_gzip, ".bz2": _open_bz2, ".xz": _open_xz}
+COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}  # suffix: the module that opens it
 
 
 def _compressed(path: Path) -> Source:
     """`train.jsonl.gz`, `reviews.csv.bz2`...: the file inside, read as its own suffix says,
     every record and error still naming the compressed file."""
+    import importlib
     import lzma
     import shutil
     import tempfile
 
+    opener = importlib.import_module(COMPRESSED[path.suffix.lower()]).open
     with tempfile.TemporaryDirectory() as folder:
         plain = Path(folder) / path.with_suffix("").name
         try:
-            with COMPRESSED[path.suffix.lower()](path) as packed, plain.open("wb") as out:
+            with opener(path, "rb") as packed, plain.open("wb") as out:
                 shutil.copyfileobj(packed, out)
         except (OSError, EOFError, lzma.LZMAError) as exc:  # a damaged or mislabeled archive
             raise ImportDataError(

@@ -120,13 +120,11 @@ def split_examples(
         for group in members.values():
             label = Counter(examples[i].answer for i in group).most_common(1)[0][0]
             by_label[label].append(group)
-        wants = _stratified_quotas(
-            {label: sum(len(g) for g in groups) for label, groups in by_label.items()}, target, n
-        )
+        sizes = {label: sum(len(g) for g in groups) for label, groups in by_label.items()}
+        wants = _stratified_quotas(sizes, target, n)
         for label in sorted(by_label):
             label_groups = by_label[label]
-            size = sum(len(g) for g in label_groups)
-            want = wants[label]
+            size, want = sizes[label], wants[label]
             rng.shuffle(label_groups)
             taken = 0
             for group in label_groups:
