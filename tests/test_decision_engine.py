@@ -7,7 +7,8 @@ import random
 import pytest
 
 from advisor.decision import APPROACHES, Scenario, random_scenario, recommend
-from advisor.decision.approaches import EFFORT
+from advisor.decision.approaches import EFFORT, label
+from advisor.decision.engine import READING_RULE, READING_WEIGHT
 from advisor.decision.recommendation import NOT_ADVISED, RECOMMENDED, VIABLE
 from advisor.decision.rules import parse_rules
 
@@ -140,3 +141,38 @@ def test_random_scenario_is_seeded_and_valid():
     first = random_scenario(random.Random(7))
     assert first == random_scenario(random.Random(7))
     assert 3 <= len(first.known()) <= 6 or first.known().get("base_model_exists") is True
+
+
+# ---------------------------------------------------------------- a text's reading
+
+
+def test_a_reading_adds_points_as_a_rule_a_reader_can_see():
+    plain = recommend(TONE_100)
+    read = recommend(TONE_100, reading={"sft": 0.5, "prompt": 0.05})
+    gained = read.verdict_of("sft").score - plain.verdict_of("sft").score
+    assert gained == pytest.approx(READING_WEIGHT * 0.5, abs=0.05)
+    (rule,) = (r for r in read.verdict_of("sft").rules if r.id == READING_RULE)
+    assert "p=0.50" in rule.rationale and label("sft") in rule.rationale
+    # below the floor a reading adds nothing and says nothing
+    assert read.verdict_of("prompt").score == plain.verdict_of("prompt").score
+    assert READING_RULE not in {r.id for r in read.verdict_of("prompt").rules}
+    assert READING_RULE not in {r.id for r in plain.verdict_of("sft").rules}
+
+
+def test_a_confident_reading_can_change_the_top():
+    assert recommend(TONE_100).approach == "sft"
+    assert recommend(TONE_100, reading={"rag": 1.0}).approach == "rag"
+
+
+def test_a_reading_never_lifts_a_veto():
+    # new modality, no base model: the rules rule out everything that starts from one
+    plain = recommend(NEW_MODALITY)
+    vetoed = [a for a in APPROACHES if plain.verdict_of(a).verdict == NOT_ADVISED]
+    assert "sft" in vetoed
+    read = recommend(NEW_MODALITY, reading={"sft": 1.0})
+    assert read.verdict_of("sft").verdict == NOT_ADVISED
+    assert read.approach == plain.approach
+
+
+def test_a_reading_of_unknown_labels_is_ignored():
+    assert recommend(TONE_100, reading={"not-an-approach": 1.0}).order == recommend(TONE_100).order

@@ -134,6 +134,14 @@ def test_a_reader_learns_what_stems_ask_for_and_what_options_stand_for():
     assert again.letter == "B"
 
 
+def test_read_approaches_is_the_stem_reading_over_the_approaches():
+    reader = LearnedReader(HashEmbedder()).fit(TOY)
+    reading = reader.read_approaches("Our prices change every week and must be cited.")
+    assert set(reading) <= set(APPROACHES)
+    assert max(reading, key=reading.get) == "rag"
+    assert 0 < sum(reading.values()) <= 1.0 + 1e-9  # concepts outside the approaches drop out
+
+
 def test_load_reader_fits_once_and_then_loads_from_the_cache(tmp_path, monkeypatch):
     from advisor.decision import reader as module
     from tiny import save_tiny_embedder

@@ -520,6 +520,55 @@ def test_minilm_matcher_classifies_unworded_options():
         assert report.option_accuracy >= 0.95, (name, [r.item.id for r in report.failures()])
 
 
+@pytest.fixture(scope="module")
+def minilm_and_reader():
+    from advisor.decision.matcher import MiniLMMatcher
+    from advisor.decision.reader import load_reader
+
+    return MiniLMMatcher(), load_reader()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("name", "approach_right", "option_right"),
+    [  # as measured with READING_WEIGHT 6 (docs/recommend.md), less one item
+        ("scenarios.yaml", 44, 48),  # 45 / 49 of 49; 49 / 49 without the reading
+        ("scenarios_heldout.yaml", 22, 23),  # 23 / 24 of 24
+        ("scenarios_heldout2.yaml", 20, 23),  # 21 / 24 of 24
+        ("scenarios_heldout3.yaml", 35, 35),  # 36 / 36 of 39
+        ("scenarios_heldout4.yaml", 40, 40),  # 41 / 41 of 41
+        ("scenarios_heldout5.yaml", 30, 35),  # 31 / 36 of 40; 16 / 26 without the reading
+        ("scenarios_heldout6.yaml", 30, 31),  # 31 / 32 of 42, read once; 13 / 19 without
+    ],
+)
+def test_free_text_accuracy_with_the_learned_readers_reading(
+    name, approach_right, option_right, minilm_and_reader
+):
+    """`recommend --text` as it runs by default: MiniLM, and the learned reader's reading of
+    the text in the ranking."""
+    report = evaluate(load_scenario_set(DATA / name), *minilm_and_reader)
+    failures = [r.item.id for r in report.failures()]
+    assert sum(r.approach_ok for r in report.results) >= approach_right, failures
+    assert sum(r.option_ok for r in report.results) >= option_right, failures
+
+
+@pytest.mark.integration
+def test_recommend_text_ranks_with_the_reading_and_no_embed_without(minilm_and_reader, monkeypatch):
+    from advisor.decision import reader
+    from advisor.decision.engine import READING_RULE
+    from advisor.decision.request import Request, build_recommendation
+
+    monkeypatch.setattr(reader, "load_reader", lambda: minilm_and_reader[1])  # fitted once
+    text = (
+        "Our policy documents change every week and each answer must quote the current "
+        "clause it relies on."
+    )
+    rec, _ = build_recommendation(Request(text=text))
+    assert READING_RULE in {r.id for r in rec.verdict_of("rag").rules}
+    plain, _ = build_recommendation(Request(text=text, embed=False))
+    assert READING_RULE not in {r.id for v in plain.ranking for r in v.rules}
+
+
 @pytest.mark.integration
 def test_quiz_bank_accuracy_with_minilm():
     from advisor.decision.matcher import MiniLMMatcher

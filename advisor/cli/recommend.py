@@ -46,7 +46,8 @@ def recommend(
     embed: bool = typer.Option(
         True,
         "--embed/--no-embed",
-        help="Use MiniLM similarity where keywords fall short in --text.",
+        help="With --text: MiniLM where keywords fall short, and the learned reader's reading "
+        "of the text in the ranking (the text-reads-like rule).",
     ),
 ) -> None:
     """Rank the approaches for a scenario, with the rules that fired and what would change it.
@@ -74,7 +75,11 @@ def recommend(
         prices=prices,
         queries_per_month=queries_per_month,
     )
-    rec, choice = build_recommendation(request)
+    if text and embed:
+        with console.status("reading the text (the first time: ~1 min to fit the learned reader)"):
+            rec, choice = build_recommendation(request)
+    else:
+        rec, choice = build_recommendation(request)
     written = write_report(rec, choice, output_format(fmt, output), output, console)
     if written is not None:
         console.print(f"Wrote {written}", highlight=False)

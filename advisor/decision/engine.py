@@ -9,15 +9,20 @@ the approach with less effort.
 "What would change the verdict" is found by search, not written by hand: the
 engine re-ranks the scenario with one field changed at a time and reports the
 changes that move an approach up.
+
+A text reading (`reading`: approach → probability, from the learned reader's stem
+reader, advisor.decision.reader) adds up to `READING_WEIGHT` points to each approach
+the text reads like, as one more fired rule (`text-reads-like`) a reader can see and
+redo. It never lifts a veto: a rule that rules an approach out still does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from advisor.decision.approaches import APPROACHES, effort_rank
+from advisor.decision.approaches import APPROACHES, effort_rank, label
 from advisor.decision.recommendation import (
     NOT_ADVISED,
     RECOMMENDED,
@@ -35,6 +40,9 @@ if TYPE_CHECKING:
 VIABLE_MARGIN = 2.5  # points below the best that still count as viable
 MIN_VIABLE_SCORE = 0.0  # and never below this
 MAX_CHANGES = 3  # "what would change" suggestions per approach
+READING_WEIGHT = 6.0  # points for p = 1; chosen on six scenario sets (docs/recommend.md)
+READING_FLOOR = 0.1  # readings below this add nothing (and say nothing)
+READING_RULE = "text-reads-like"
 _SEARCH_SKIP = ("max_latency_s", "max_prompt_tokens")  # limits checked against runs, not rules
 
 
@@ -68,8 +76,10 @@ class Scored:
         return verdicts
 
 
-def score_scenario(scenario: Scenario, rules: RuleSet | None = None) -> Scored:
-    """Apply every rule to the scenario."""
+def score_scenario(
+    scenario: Scenario, rules: RuleSet | None = None, reading: Mapping[str, float] | None = None
+) -> Scored:
+    """Apply every rule to the scenario, then the text reading when there is one."""
     rules = rules or load_rules()
     scores = dict(rules.prior)
     vetoed: set[str] = set()
@@ -85,11 +95,33 @@ def score_scenario(scenario: Scenario, rules: RuleSet | None = None) -> Scored:
                 vetoed.add(approach)
             else:
                 scores[approach] += float(effect)
+    for approach, points in _reading_points(reading or {}).items():
+        if READING_RULE not in fired_ids:
+            fired_ids.append(READING_RULE)
+        scores[approach] += points
+        fired[approach].append(
+            FiredRule(READING_RULE, points, _reading_rationale(approach, reading), "the text")
+        )
     return Scored(
         scores=scores,
         vetoed=frozenset(vetoed),
         fired={a: tuple(v) for a, v in fired.items()},
         fired_ids=tuple(fired_ids),
+    )
+
+
+def _reading_points(reading: Mapping[str, float]) -> dict[str, float]:
+    return {
+        a: round(READING_WEIGHT * p, 1)
+        for a, p in reading.items()
+        if a in APPROACHES and p >= READING_FLOOR
+    }
+
+
+def _reading_rationale(approach: str, reading: Mapping[str, float]) -> str:
+    return (
+        f"The text reads like the practice scenarios whose answer is {label(approach)} "
+        f"(learned reader, p={reading[approach]:.2f})."
     )
 
 
@@ -126,7 +158,10 @@ class _Change:
 
 
 def would_change(
-    scenario: Scenario, scored: Scored, rules: RuleSet | None = None
+    scenario: Scenario,
+    scored: Scored,
+    rules: RuleSet | None = None,
+    reading: Mapping[str, float] | None = None,
 ) -> dict[str, tuple[str, ...]]:
     """For each approach, the single changes to the scenario that would move its verdict.
 
@@ -141,7 +176,7 @@ def would_change(
     promoted: dict[str, list[_Change]] = {a: [] for a in APPROACHES}
     upgraded: dict[str, list[_Change]] = {a: [] for a in APPROACHES}
     for name, value, text in _alternatives(scenario):
-        changed = score_scenario(scenario.replace(**{name: value}), rules)
+        changed = score_scenario(scenario.replace(**{name: value}), rules, reading)
         new_verdicts = changed.verdicts()
         new_top = changed.order()[0]
         if new_top != top:
@@ -179,11 +214,13 @@ def _best_changes(changes: list[_Change]) -> tuple[str, ...]:
 # ---------------------------------------------------------------- the recommendation
 
 
-def rank_by_rules(scenario: Scenario, rules: RuleSet | None = None) -> Recommendation:
-    """The recommendation from the scenario's constraints alone."""
-    scored = score_scenario(scenario, rules)
+def rank_by_rules(
+    scenario: Scenario, rules: RuleSet | None = None, reading: Mapping[str, float] | None = None
+) -> Recommendation:
+    """The recommendation from the scenario's constraints (and the text's reading)."""
+    scored = score_scenario(scenario, rules, reading)
     verdicts = scored.verdicts()
-    changes = would_change(scenario, scored, rules)
+    changes = would_change(scenario, scored, rules, reading)
     ranking = tuple(
         ApproachVerdict(
             approach=a,
@@ -210,12 +247,14 @@ def recommend(
     scenario: Scenario,
     evidence: RunResults | None = None,
     rules: RuleSet | None = None,
+    reading: Mapping[str, float] | None = None,
     **costing: Any,
 ) -> Recommendation:
     """Rank every approach for the scenario; with a benchmark run, let the measurements decide
-    among the strategies the constraints allow (see `advisor.decision.evidence`). `costing`
+    among the strategies the constraints allow (see `advisor.decision.evidence`). `reading`
+    is the learned reader's reading of a free text (see the module's docstring); `costing`
     (prices, price_source, queries_per_month) sets the break-even arithmetic."""
-    ranked = rank_by_rules(scenario, rules)
+    ranked = rank_by_rules(scenario, rules, reading)
     if evidence is None:
         return ranked
     from advisor.decision.evidence import apply_evidence

@@ -6,6 +6,9 @@ how often the top-ranked approach is the expected one, and how often the chosen
 option is the expected letter.
 
     python -m advisor.decision.evaluation tests/data/decision/scenarios.yaml [--embed]
+
+`--embed` reads the text as `advisor recommend --text` does by default: MiniLM where
+the keywords fall short, and the learned reader's reading in the ranking.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -75,10 +79,15 @@ def load_scenario_set(path: str | Path) -> list[ScenarioItem]:
     ]
 
 
-def evaluate(items: list[ScenarioItem], matcher: TextMatcher | None = None) -> EvalReport:
+def evaluate(
+    items: list[ScenarioItem], matcher: TextMatcher | None = None, reader: Any = None
+) -> EvalReport:
+    """`reader` (a LearnedReader) reads each text for the ranking, as `recommend --text` does
+    with MiniLM on."""
     results = []
     for item in items:
-        choice = choose_option(item.text, item.options, matcher)
+        reading = reader.read_approaches(item.text) if reader is not None else None
+        choice = choose_option(item.text, item.options, matcher, reading)
         rec = choice.recommendation
         understood = ", ".join(f"{u.field}={u.value}" for u in rec.understood)
         results.append(ItemResult(item, choice.top, choice.letter, understood))
@@ -87,13 +96,14 @@ def evaluate(items: list[ScenarioItem], matcher: TextMatcher | None = None) -> E
 
 def main(argv: list[str]) -> None:
     paths = [a for a in argv if not a.startswith("--")]
-    matcher = None
+    matcher = reader = None
     if "--embed" in argv:
         from advisor.decision.matcher import MiniLMMatcher
+        from advisor.decision.reader import load_reader
 
-        matcher = MiniLMMatcher()
+        matcher, reader = MiniLMMatcher(), load_reader()
     for path in paths:
-        report = evaluate(load_scenario_set(path), matcher)
+        report = evaluate(load_scenario_set(path), matcher, reader)
         n = len(report.results)
         print(f"{path}: {n} scenarios, matcher={'minilm' if matcher else 'none'}")
         print(f"  top approach correct: {report.approach_accuracy:.1%}")

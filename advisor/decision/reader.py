@@ -250,6 +250,13 @@ class LearnedReader:
         (row,) = self.stem_model.predict_proba(self._features(self.stem_words, [stem]))
         return dict(zip(self.stem_model.classes_, row, strict=True))
 
+    def read_approaches(self, text: str) -> dict[str, float]:
+        """What the text reads like, folded into the approaches (the engine's `reading`)."""
+        from advisor.decision.approaches import APPROACHES
+
+        folded = _folded(self.read_stem(text))
+        return {a: float(folded[a]) for a in APPROACHES if folded.get(a)}
+
     def choose(self, stem: str, options: Mapping[str, str]) -> ReaderChoice:
         letters = list(options)
         texts = [options[x] for x in letters]

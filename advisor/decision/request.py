@@ -122,12 +122,17 @@ def build_recommendation(request: Request):
         from benchmarks.results import load_run_results
 
         evidence = load_run_results(request.run)
-    rec = recommend(scenario, evidence, **costing)
+    reading = None
+    if request.text and matcher is not None:
+        from advisor.decision.reader import load_reader
+
+        reading = load_reader().read_approaches(request.text)
+    rec = recommend(scenario, evidence, reading=reading, **costing)
     if request.text:
         rec = rec.with_text(understood)
         if request.options:
             options = parse_options(request.options)
-            choice = choose_option(request.text, options, matcher)
+            choice = choose_option(request.text, options, matcher, reading)
             if (path or settings or evidence) and choice.letter is not None:
                 choice = _rechoose(choice, rec)
             elif matcher is not None:

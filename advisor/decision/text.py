@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -729,16 +730,20 @@ def recommend_text(text: str, matcher: TextMatcher | None = None) -> Recommendat
 
 
 def choose_option(
-    scenario_text: str, options: dict[str, str], matcher: TextMatcher | None = None
+    scenario_text: str,
+    options: dict[str, str],
+    matcher: TextMatcher | None = None,
+    reading: Mapping[str, float] | None = None,
 ) -> OptionChoice:
-    """Pick the option whose approach ranks highest for the scenario in the text.
+    """Pick the option whose approach ranks highest for the scenario in the text (ranked
+    with the learned reader's `reading` of it, when given; see advisor.decision.engine).
 
     A definition-style question (see `asked_approach`) is answered by the option that
     stands for the approach asked about, or, when the options are situations, by the
     situation in which that approach ranks best.
     """
     parsed = parse_scenario_text(scenario_text, matcher)
-    rec = recommend(parsed.scenario).with_text(parsed.understood)
+    rec = recommend(parsed.scenario, reading=reading).with_text(parsed.understood)
     readings = {letter: _read(text, matcher) for letter, text in options.items()}
     option_approaches = {letter: a for letter, (a, _) in readings.items()}
     asked = asked_approach(scenario_text, parsed, matcher)
