@@ -349,6 +349,26 @@ def test_near_duplicates_stay_on_one_side() -> None:
         assert split.groups >= 1
 
 
+def test_a_big_near_duplicate_group_does_not_swell_the_test_set() -> None:
+    # 40 copies of one question (a template, a follow-up asked in every conversation) beside
+    # 100 distinct ones: the copies stay whole, and the test set stays near its size
+    copies = [("and soft-boiled?", "six minutes")] * 40
+    distinct = [(text, f"answer {n}") for n, text in enumerate(_distinct_messages(100))]
+    labelled = [(text, "ab"[n % 2]) for n, text in enumerate(_distinct_messages(100, seed=1))]
+    for seed in range(5):
+        split = split_examples(
+            _examples(copies + distinct), test_size=0.2, seed=seed, stratify=False
+        )
+        assert 20 <= len(split.test) <= 36, len(split.test)  # 28 asked
+        stratified = split_examples(
+            _examples(labelled + [("the same one", "a")] * 30),
+            test_size=0.2,
+            seed=seed,
+            stratify=True,
+        )
+        assert 22 <= len(stratified.test) <= 30, len(stratified.test)  # 26 asked
+
+
 def test_near_duplicate_pairs_finds_reworded_copies_only() -> None:
     found = near_duplicate_pairs(
         ["How much is a SINPE transfer?", "When do branches open"],

@@ -128,7 +128,7 @@ def split_examples(
             rng.shuffle(label_groups)
             taken = 0
             for group in label_groups:
-                if taken >= want or size - taken - len(group) < 1:
+                if not _closer(taken, len(group), want) or size - taken - len(group) < 1:
                     continue  # the label keeps at least one training example
                 chosen.update(group)
                 taken += len(group)
@@ -136,9 +136,7 @@ def split_examples(
         ordered = list(members.values())
         rng.shuffle(ordered)
         for group in ordered:
-            if len(chosen) >= target:
-                break
-            if len(chosen) + len(group) <= max(target, len(group)) and len(chosen) + len(group) < n:
+            if _closer(len(chosen), len(group), target) and len(chosen) + len(group) < n:
                 chosen.update(group)
     several = [g for g in members.values() if len(g) > 1]
     return Split(
@@ -147,6 +145,14 @@ def split_examples(
         groups=len(several),
         grouped_examples=sum(len(g) for g in several),
     )
+
+
+def _closer(taken: int, group: int, want: int) -> bool:
+    """Whether to add a group of `group` examples to the `taken` of `want`: never a group
+    larger than `want` itself (40 copies of a follow-up question would be most of a test
+    set), and one larger than what is left only when it overshoots by less than it makes
+    up; so big near-duplicate groups cannot swell the test set far past its size."""
+    return group <= want and abs(taken + group - want) < abs(taken - want)
 
 
 def _stratified_quotas(sizes: dict[str, int], target: int, n: int) -> dict[str, int]:
