@@ -269,7 +269,7 @@ def test_a_sentence_pair_task_reads_both_sentences(tmp_path) -> None:
     assert question.startswith("premise: Person ") and "\nhypothesis: Someone " in question
 
 
-def test_boolq_answers_are_labels_and_passages_the_corpus(tmp_path) -> None:
+def test_boolq_answers_are_labels_read_with_their_passage(tmp_path) -> None:
     pd = pytest.importorskip("pandas")
     source = tmp_path / "boolq.parquet"
     pd.DataFrame(
@@ -284,7 +284,69 @@ def test_boolq_answers_are_labels_and_passages_the_corpus(tmp_path) -> None:
     ).to_parquet(source)
     report, task = _import(tmp_path, source)
     assert task.spec.type == "classification" and list(task.labels) == ["false", "true"]
-    assert report.documents == 40
+    # the passage decides the answer and no classifier reads a corpus: it is in the input
+    question = task.test[0].question
+    assert question.startswith("passage: River ") and "\nquestion: is river " in question
+    assert report.documents == 0
+
+
+def _pairs(labels: list, column: str = "label") -> list[dict]:
+    return [
+        {"premise": f"Person {n} walks dog {n}.", "hypothesis": f"Someone {n} is out.", column: x}
+        for n, x in enumerate(labels)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "labels", "marker"),
+    [
+        ("label", [0, 1, 2] * 30 + [-1] * 6, "-1"),  # MNLI / SNLI from the Hub, as JSONL
+        ("gold_label", ["entailment", "neutral", "contradiction"] * 30 + ["-"] * 6, "-"),  # SNLI
+    ],
+)
+def test_rows_without_a_gold_label_are_left_out(tmp_path, column, labels, marker) -> None:
+    source = tmp_path / "nli.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in _pairs(labels, column)))
+    report, task = _import(tmp_path, source)
+    assert marker not in task.labels and len(task.labels) == 3
+    assert len(task.train) + len(task.test) == 90
+    assert any(f"6 rows labelled '{marker}'" in line for line in report.lines)
+
+
+def test_a_common_minus_one_is_a_class(tmp_path) -> None:
+    source = tmp_path / "sentiment.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in _pairs([-1, 0, 1] * 30)))
+    _, task = _import(tmp_path, source)
+    assert sorted(task.labels) == ["-1", "0", "1"]
+
+
+def test_squad_answers_that_repeat_are_still_free_text(tmp_path) -> None:
+    # years and counts repeat across questions; they are spans of a passage, not labels
+    source = tmp_path / "squad.json"
+    articles = [
+        {
+            "title": f"Article {a}",
+            "paragraphs": [
+                {
+                    "context": f"Town {a}-{p} was founded in {1800 + p % 3} by {p % 2 + 2} families.",
+                    "qas": [
+                        {
+                            "id": f"{a}-{p}-{q}",
+                            "question": f"{('When', 'How many families')[q]} founded town {a}-{p}?",
+                            "answers": [{"text": (str(1800 + p % 3), str(p % 2 + 2))[q]}],
+                        }
+                        for q in range(2)
+                    ],
+                }
+                for p in range(8)
+            ],
+        }
+        for a in range(3)
+    ]
+    source.write_text(json.dumps({"version": "1.1", "data": articles}))
+    report, task = _import(tmp_path, source)
+    assert task.spec.type == "generation", report.lines
+    assert report.documents == 24
 
 
 def test_a_semicolon_separated_csv_is_read_with_its_own_delimiter(tmp_path) -> None:

@@ -90,9 +90,10 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
     if not request.test_size > 0 and request.test_file is None:
         raise ImportDataError("must be above 0", field="--test-size")
 
-    examples, documents, held_out = [], [], None
+    examples, documents, held_out, implied = [], [], None, None
     for path in request.sources:
         converted, test = _read(path, request, report)
+        implied = implied or converted.task_type
         examples += converted.examples
         documents += converted.documents
         if test is not None:
@@ -113,7 +114,7 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
             "become a corpus only",
         )
 
-    task_type = _task_type(request, examples, report)
+    task_type = _task_type(request, examples, report, implied)
     system_prompt = _system_prompt(request, [*examples, *(held_out or [])], task_type, report)
     if held_out is None:
         split = split_examples(
@@ -185,12 +186,20 @@ def _read(
     return converted, test
 
 
-def _task_type(request: ImportRequest, examples: list[Example], report: ImportReport) -> str:
+def _task_type(
+    request: ImportRequest, examples: list[Example], report: ImportReport, implied: str | None
+) -> str:
     answers = [e.answer for e in examples]
     distinct = len(set(answers))
     if request.task_type != "auto":
         chosen = request.task_type
         report.say(f"type: {chosen} (as asked; {distinct:,} distinct answers)")
+    elif implied == "generation" and request.options.label_col is None:
+        chosen = "generation"
+        report.say(
+            f"type: generation (extractive answers, spans of the passages: {distinct:,} "
+            f"distinct over {len(answers):,} examples; --type classification reads them as labels)"
+        )
     elif request.options.label_col is not None or looks_like_labels(answers):
         chosen = "classification"
         report.say(

@@ -21,6 +21,7 @@ every record it converts, naming the file, the line (or row) and the field.
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,6 +79,7 @@ class Converted:
     examples: list[Example] = field(default_factory=list)
     documents: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
     notes: list[str] = field(default_factory=list)
+    task_type: str | None = None  # what the data's shape implies (extractive answers: generation)
 
 
 @dataclass(frozen=True)
@@ -448,12 +450,24 @@ def _table(records: Records, options: Options) -> Converted:
         out.notes.append(f"'{pair[0]}' and '{pair[1]}' are a sentence pair: the input is both")
     source, target, task_type = table_columns(columns, options, first_where, records)
     named = source in (options.text_col, options.question_col) or source.lower() in TEXT_COLUMNS
-    context = None
-    if task_type == "generation":
-        context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
+    context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
+    if context in (source, target):
+        context = None
+    if _extractive(records, target):  # SQuAD's answers: spans of the passage, never labels
+        out.task_type = "generation"
+    elif context is not None and (task_type == "classification" or _label_answers(records, target)):
+        # BoolQ: the passage decides the yes/no answer, and no classifier reads a corpus
+        records = _joined_pairs(records, (context, source))
+        source, context = f"{context} + {source}", None
+        out.notes.append(f"'{source}': the passage and its question are the input")
     contexts: dict[str, str] = {}
     unanswered = 0
+    no_gold = _no_gold_label(records, target) if task_type == "classification" else None
+    dropped = 0
     for where, record in records:
+        if no_gold is not None and str(record.get(target)).strip() == no_gold:
+            dropped += 1
+            continue
         answer = _answer_text(record.get(target))
         if type(answer).__name__ in ("bool", "bool_"):  # BoolQ's answer, a yes/no label
             answer = "true" if answer else "false"
@@ -477,12 +491,56 @@ def _table(records: Records, options: Options) -> Converted:
         out.notes.append("pass --text-col and --label-col to choose other columns")
     if unanswered:
         out.notes.append(f"{unanswered:,} questions without an answer left out")
+    if dropped:
+        out.notes.append(
+            f"{dropped:,} rows labelled '{no_gold}' (no gold label: annotators disagreed or "
+            "the label is withheld) left out"
+        )
     if contexts:
         out.notes.append(
             f"{len(contexts):,} distinct '{context}' passages become the corpus: what rag "
             "retrieves and cpt trains on"
         )
     return out
+
+
+def _extractive(records: Records, column: str) -> bool:
+    """Whether a column holds SQuAD-style answers: lists of spans, or {"text": [...]}."""
+    return any(
+        isinstance(record.get(column), dict | list | tuple) or hasattr(record.get(column), "tolist")
+        for _, record in records[:CONTENT_SAMPLE]
+    )
+
+
+def _label_answers(records: Records, column: str) -> bool:
+    """Whether a column's values read as labels (BoolQ's true / false among them)."""
+    values = [_answer_text(record.get(column)) for _, record in records[:CONTENT_SAMPLE]]
+    if not all(isinstance(v, str | int | float) or type(v).__name__ == "bool_" for v in values):
+        return False
+    return looks_like_labels([str(v).strip().lower() for v in values])
+
+
+NO_GOLD_SHARE = 0.1  # a "-1" label this rare beside class ids or names marks "no label"
+
+
+def _no_gold_label(records: Records, column: str) -> str | None:
+    """The value that marks a row without a gold label, if the column has one: SNLI's
+    "-", or `datasets`' -1 (MNLI, SNLI on the Hub) when it is rare and every other label
+    is a class id from 0 or a name. A -1 as common as the others is a class (sentiment
+    scored -1 / 0 / 1) and stays."""
+    values = Counter(str(record.get(column)).strip() for _, record in records)
+    if len(values) < 3:
+        return None
+    if "-" in values:
+        return "-"
+    others = [v for v in values if v != "-1"]
+    rare = values["-1"] <= NO_GOLD_SHARE * sum(values.values())
+    ids_or_names = all(v.isdigit() or not _number(v) for v in others)
+    return "-1" if "-1" in values and rare and ids_or_names else None
+
+
+def _number(text: str) -> bool:
+    return text.lstrip("-").replace(".", "", 1).isdigit()
 
 
 def _joined_pairs(records: Records, pair: tuple[str, str]) -> Records:
