@@ -60,7 +60,7 @@ def parse_jsonl_line(
         record = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise error(
-            f"malformed JSON ({exc.msg} at column {exc.colno})",
+            f"malformed JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})",
             file=path,
             line=number,
             hint="each line must be one complete JSON object",

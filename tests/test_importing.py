@@ -233,11 +233,18 @@ def test_an_unknown_forced_format_suggests_the_near_name(tmp_path) -> None:
     assert result.exit_code == 1 and "did you mean 'sharegpt'" in result.output
 
 
-def test_not_utf8_is_refused(tmp_path) -> None:
+def test_not_utf8_is_refused_at_its_line(tmp_path) -> None:
     source = tmp_path / "latin.csv"
-    source.write_bytes("text,label\ncaf\xe9 au lait,drink\n".encode("latin-1"))
+    source.write_bytes("text,label\ntea,drink\ncaf\xe9 au lait,drink\n".encode("latin-1"))
     result = runner.invoke(app, ["tasks", "import", str(source), "--to", str(tmp_path / "t")])
-    assert result.exit_code == 1 and "not UTF-8" in result.output
+    assert result.exit_code == 1 and "latin.csv:3: not UTF-8" in " ".join(result.output.split())
+
+
+def test_an_empty_table_says_so(tmp_path) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_text("")
+    result = runner.invoke(app, ["tasks", "import", str(source), "--to", str(tmp_path / "t")])
+    assert result.exit_code == 1 and "empty.csv: the file is empty" in result.output
 
 
 def test_an_existing_folder_is_kept_unless_forced_and_replaced_whole(tmp_path) -> None:
@@ -277,6 +284,8 @@ def test_a_given_test_file_that_leaks_is_refused(tmp_path) -> None:
         ],
     )
     assert result.exit_code == 1 and "leakage" in result.output and not (tmp_path / "t").exists()
+    # named by the files the user has, not by the task files that were never written
+    assert f"{test}:1" in result.output and "bedrock.jsonl:1" in result.output
     allowed = runner.invoke(
         app,
         [

@@ -192,7 +192,7 @@ def test_a_csv_without_a_header_is_read_by_its_contents(tmp_path) -> None:
 def test_unknown_column_names_are_read_by_their_contents(tmp_path) -> None:
     source = tmp_path / "reviews.csv"
     source.write_text(
-        "Id,Review Body,Stars\n"
+        "Id,Opinion,Score\n"
         + "".join(f'{n},"{text}",{n % 3 + 1}\n' for n, (_, _, text) in enumerate(_headlines(60)))
     )
     _, task = _import(tmp_path, source)
@@ -200,16 +200,31 @@ def test_unknown_column_names_are_read_by_their_contents(tmp_path) -> None:
     assert all(item.question.startswith("Story ") for item in task.test)
 
 
+def test_a_label_column_known_by_name_beats_a_fewer_valued_one(tmp_path) -> None:
+    # a shop's export: the product (3 values) would win on contents; "Rating" is the label
+    source = tmp_path / "reviews.csv"
+    source.write_text(
+        "Review ID,Product,Review Text,Rating\n"
+        + "".join(
+            f'R{n},{("Cafe", "Diner", "Grill")[n % 3]},"{text}",{n % 5 + 1}\n'
+            for n, (_, _, text) in enumerate(_headlines(60))
+        )
+    )
+    report, task = _import(tmp_path, source)
+    assert list(task.labels) == ["1", "2", "3", "4", "5"]
+    assert "columns: 'Review Text' → 'Rating'" in report.lines[1]  # by their names
+
+
 def test_columns_given_by_flag_are_not_second_guessed(tmp_path) -> None:
     from advisor.importing.formats import Options
 
     source = tmp_path / "reviews.csv"
     source.write_text(
-        "Id,Review Body,Stars\n"
+        "Id,Opinion,Score\n"
         + "".join(f'{n},"{text}",{n % 3 + 1}\n' for n, (_, _, text) in enumerate(_headlines(60)))
     )
     with pytest.raises(ImportDataError, match="cannot tell which columns"):
-        _import(tmp_path, source, options=Options(text_col="Review Body"))
+        _import(tmp_path, source, options=Options(text_col="Opinion"))
 
 
 def test_many_small_labels_still_give_a_test_set_of_the_asked_size() -> None:

@@ -27,6 +27,7 @@ from advisor.importing.formats import (
     Example,
     ImportDataError,
     Options,
+    Where,
     detect_format,
     looks_like_labels,
     resolve_format,
@@ -141,6 +142,8 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
         )
     else:
         train, test = examples, held_out
+        if not request.allow_leakage:
+            _refuse_leakage(train, test)
         report.say(f"split: as given → train {len(train):,}, test {len(test):,}")
     _write(request, task_type, system_prompt, train, test, documents, report)
     return report
@@ -184,6 +187,28 @@ def _read(
     for note in [*source.notes, *converted.notes]:
         report.say(f"  {note}")
     return converted, test
+
+
+def _refuse_leakage(train: list[Example], test: list[Example]) -> None:
+    """A given test set that repeats training questions, named by the files it came from
+    (the task's own check names train.jsonl and test.jsonl, which are not written yet)."""
+    seen: dict[str, Example] = {}
+    for example in train:
+        seen.setdefault(normalise_question(example.question), example)
+    repeats = [(e, seen[key]) for e in test if (key := normalise_question(e.question)) in seen]
+    if repeats:
+        item, first = repeats[0]
+        more = f" (and {len(repeats) - 1} more)" if len(repeats) > 1 else ""
+        raise item.where.error(
+            f"asks the same question as {_place(first.where)}{more}: leakage would inflate "
+            "fine-tuning scores",
+            "question",
+            hint="remove the repeats from one side, or pass --allow-leakage to measure them anyway",
+        )
+
+
+def _place(where: Where) -> str:
+    return str(where) if where.unit == "line" else f"{where.file} {where.unit} {where.line}"
 
 
 def _task_type(

@@ -21,6 +21,7 @@ every record it converts, naming the file, the line (or row) and the field.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -292,6 +293,10 @@ TEXT_COLUMNS = (
     "article",
     "tweet",
     "comment",
+    "review_text",  # Amazon's reviewText, a shop's "Review Text"
+    "review_body",
+    "comment_text",
+    "description",
 )
 # names before class ids: SetFit-style tables carry both `label` (0, 1...) and `label_text`
 LABEL_COLUMNS = (
@@ -308,6 +313,9 @@ LABEL_COLUMNS = (
     "target",
     "tag",
     "gold_label",
+    "rating",
+    "stars",
+    "star_rating",
 )
 ANSWER_COLUMNS = (
     "answer",
@@ -328,7 +336,7 @@ PAIR_COLUMNS = (("premise", "hypothesis"), ("sentence1", "sentence2"), ("questio
 def _pair_columns(columns: list[str], options: Options) -> tuple[str, str] | None:
     if options.text_col or options.question_col:
         return None
-    lowered = {c.lower(): c for c in columns}
+    lowered = {column_key(c): c for c in columns}
     return next(
         ((lowered[a], lowered[b]) for a, b in PAIR_COLUMNS if a in lowered and b in lowered),
         None,
@@ -344,8 +352,15 @@ def _column(
             hint = f"did you mean '{close[0]}'?" if close else f"columns: {', '.join(columns)}"
             raise where.error(f"no column '{wanted}'", flag, hint=hint)
         return wanted
-    lowered = {c.lower(): c for c in columns}
+    lowered = {column_key(c): c for c in columns}
     return next((lowered[g] for g in guesses if g in lowered), None)
+
+
+def column_key(name: str) -> str:
+    """A column name as the known names are written: "Review Text", "reviewText" and
+    "review-text" are all `review_text`."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[\s\-]+", "_", snake).lower()
 
 
 def table_columns(
@@ -367,7 +382,7 @@ def table_columns(
     if question and answer:
         return question, answer, "generation"
     flagged = any((options.text_col, options.question_col, options.answer_col))
-    guessed = None if flagged else columns_by_content(columns, records)
+    guessed = None if flagged else columns_by_content(columns, records, prefer=label)
     if guessed is not None:
         return (*guessed, "classification")
     raise where.error(
@@ -380,11 +395,14 @@ def table_columns(
 CONTENT_SAMPLE = 2_000  # rows looked at to guess the columns
 
 
-def columns_by_content(columns: list[str], records: Records) -> tuple[str, str] | None:
+def columns_by_content(
+    columns: list[str], records: Records, prefer: str | None = None
+) -> tuple[str, str] | None:
     """(text, label) read off the values when no column has a known name: the label
     column has at least two distinct short values, each seen twice on average, and
-    the fewest distinct values of those that qualify; the text column is the longest
-    of the rest. None when nothing qualifies."""
+    the fewest distinct values of those that qualify (`prefer`, a label column known
+    by its name, when it qualifies); the text column is the longest of the rest. None
+    when nothing qualifies."""
     sample = [record for _, record in records[:CONTENT_SAMPLE]]
     if len(sample) < 4:
         return None
@@ -400,7 +418,7 @@ def columns_by_content(columns: list[str], records: Records) -> tuple[str, str] 
     labels = [c for c, (_, _, texts) in stats.items() if looks_like_labels(texts)]
     if not labels:
         return None
-    label = min(labels, key=lambda c: stats[c][0])
+    label = prefer if prefer in labels else min(labels, key=lambda c: stats[c][0])
     inputs = [c for c in stats if c != label and stats[c][0] > stats[label][0]]
     if not inputs:
         return None
@@ -449,7 +467,7 @@ def _table(records: Records, options: Options) -> Converted:
         )
         out.notes.append(f"'{pair[0]}' and '{pair[1]}' are a sentence pair: the input is both")
     source, target, task_type = table_columns(columns, options, first_where, records)
-    named = source in (options.text_col, options.question_col) or source.lower() in TEXT_COLUMNS
+    named = source in (options.text_col, options.question_col) or column_key(source) in TEXT_COLUMNS
     context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
     if context in (source, target):
         context = None

@@ -17,7 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from advisor.fileio import read_jsonl
+from advisor.fileio import read_jsonl, read_text
 from advisor.importing.formats import ImportDataError, Where
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
@@ -119,9 +119,7 @@ def _jsonl(path: Path) -> Source:
 
 def _json(path: Path) -> Source:
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+        data = json.loads(read_text(path, ImportDataError))
     except json.JSONDecodeError as exc:
         # one object per line is JSON Lines whatever the file is called
         if "Extra data" in exc.msg:
@@ -221,8 +219,11 @@ def _delimited(path: Path, separator: str) -> Source:
             frame = read(header=None)
             frame.columns = [f"column {n}" for n in range(1, frame.shape[1] + 1)]
     except UnicodeDecodeError as exc:
+        read_text(path, ImportDataError)  # names the line and the byte
         raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except pd.errors.EmptyDataError:
+        raise ImportDataError("the file is empty", file=path) from None
+    except pd.errors.ParserError as exc:
         raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
     kind = {",": "CSV", "\t": "TSV"}.get(separator, f"CSV ('{separator}'-separated)")
     source = Source(path, kind, _frame_records(path, frame, unit="line", header=headed))
@@ -397,10 +398,7 @@ def read_corpus(folder: Path) -> Corpus:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportDataError(f"not UTF-8 text ({exc.reason})", file=path) from None
+    return read_text(path, ImportDataError)
 
 
 def _pdf_text(path: Path, relative: str, notes: list[str]) -> str:
