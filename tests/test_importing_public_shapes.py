@@ -413,3 +413,109 @@ def test_a_compressed_file_is_read_and_named_as_given(tmp_path) -> None:
         import_task(ImportRequest(sources=(broken,), to=tmp_path / "other"))
     assert raised.value.file == str(broken) and raised.value.line == 2
     assert not (tmp_path / "other").exists()
+
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+MC_QUESTIONS = [f"Which tool {n} fits job {n}?" for n in range(40)]
+
+
+@pytest.mark.parametrize(
+    ("shape", "row"),
+    [
+        (  # ARC / OpenBookQA on the Hub: choices as {"text": [...], "label": [...]}
+            "arc",
+            lambda n, q: {
+                "id": f"Mercury_{n}",
+                "question": q,
+                "choices": {"text": ["saw", "drill", "hammer", "glue"], "label": list("ABCD")},
+                "answerKey": "ABCD"[n % 4],
+            },
+        ),
+        (  # CommonsenseQA: the stem and its choices nested in "question"
+            "csqa",
+            lambda n, q: {
+                "id": f"q{n}",
+                "question": {
+                    "stem": q,
+                    "choices": [
+                        {"label": x, "text": t} for x, t in zip("ABCD", "wxyz", strict=True)
+                    ],
+                },
+                "answerKey": "ABCD"[n % 4],
+            },
+        ),
+        (  # HellaSwag / MMLU: a list of endings and the index of the right one
+            "hellaswag",
+            lambda n, q: {"ctx": q, "endings": ["saw", "drill", "hammer", "glue"], "label": n % 4},
+        ),
+        (  # PIQA: two solutions
+            "piqa",
+            lambda n, q: {"goal": q, "sol1": "use a saw", "sol2": "use glue", "label": n % 2},
+        ),
+    ],
+)
+def test_multiple_choice_sets_put_the_options_in_the_input(tmp_path, shape, row) -> None:
+    source = _jsonl(tmp_path / f"{shape}.jsonl", [row(n, q) for n, q in enumerate(MC_QUESTIONS)])
+    report, task = _import(tmp_path, source)
+    assert task.spec.type == "classification" and "multiple choice" in " ".join(report.lines)
+    item = task.test[0]
+    assert item.question.startswith("Which tool ") and "\nA) " in item.question
+    assert "\nB) " in item.question and item.reference in "ABCD"
+
+
+def test_a_json_object_of_splits_gives_its_test_split(tmp_path) -> None:
+    rows = [{"text": f"story {n} about the {w}", "label": w} for n, w in enumerate(["a", "b"] * 30)]
+    source = tmp_path / "splits.json"
+    source.write_text(json.dumps({"train": rows[:40], "test": rows[40:]}))
+    report, task = _import(tmp_path, source)
+    assert (len(task.train), len(task.test)) == (40, 20)
+    assert "split: as given" in " ".join(report.lines)
+
+
+def test_rows_with_an_empty_cell_are_left_out_with_a_note(tmp_path) -> None:
+    source = tmp_path / "reviews.csv"
+    lines = [f"review {n} of the {('pen', 'cup', 'bag')[n % 3]},{n % 3}.0" for n in range(60)]
+    lines[4] = "review 4 of the bag,"  # no label
+    lines[9] = ",1.0"  # no text
+    source.write_text("review,rating\n" + "\n".join(lines) + "\n")
+    report, task = _import(tmp_path, source)
+    text = " ".join(report.lines)
+    assert "1 row with no 'rating' left out (the first: " in text and "reviews.csv:6" in text
+    assert "1 row with no 'review' left out" in text
+    assert sorted(task.labels) == ["0", "1", "2"]  # Excel's 1.0 is the class 1
+    assert len(task.train) + len(task.test) == 58
+
+
+def test_class_ids_take_the_names_of_a_names_column(tmp_path) -> None:
+    names = ["sci.space", "rec.autos", "talk.politics"]
+    rows = [
+        {"text": f"post {n} on {names[n % 3]}", "target": n % 3, "target_names": names[n % 3]}
+        for n in range(45)
+    ]
+    _, task = _import(tmp_path, _jsonl(tmp_path / "news.jsonl", rows))
+    assert sorted(task.labels) == sorted(names)
+
+
+def test_triviaqa_answers_read_their_value(tmp_path) -> None:
+    rows = [
+        {
+            "question": f"Which city hosted games {n}?",
+            "answer": {"value": f"City {n}", "aliases": []},
+        }
+        for n in range(30)
+    ]
+    _, task = _import(tmp_path, _jsonl(tmp_path / "trivia.jsonl", rows))
+    assert task.spec.type == "generation" and task.test[0].reference.startswith("City ")
+
+
+@pytest.mark.parametrize(
+    ("size", "message"), [(500.0, "asks for 500 test items"), (1.5, "neither")]
+)
+def test_a_test_size_that_cannot_be_met_is_refused(tmp_path, size, message) -> None:
+    rows = [{"text": f"story {n}", "label": "ab"[n % 2]} for n in range(40)]
+    with pytest.raises(ImportDataError, match=message):
+        _import(tmp_path, _jsonl(tmp_path / "x.jsonl", rows), test_size=size)

@@ -90,6 +90,12 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
         )
     if not request.test_size > 0 and request.test_file is None:
         raise ImportDataError("must be above 0", field="--test-size")
+    if request.test_size > 1 and request.test_size != int(request.test_size):
+        raise ImportDataError(
+            f"{request.test_size:g} is neither a share nor a count",
+            field="--test-size",
+            hint="a share below 1 (0.2 for 20%) or a whole number of test items (200)",
+        )
 
     examples, documents, held_out, implied = [], [], None, None
     for path in request.sources:
@@ -117,6 +123,12 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
 
     task_type = _task_type(request, examples, report, implied)
     system_prompt = _system_prompt(request, [*examples, *(held_out or [])], task_type, report)
+    if held_out is None and request.test_size >= 1 and request.test_size >= len(examples):
+        raise ImportDataError(
+            f"asks for {int(request.test_size):,} test items of {len(examples):,} examples",
+            field="--test-size",
+            hint=f"a count below {len(examples):,}, or a share such as 0.2",
+        )
     if held_out is None:
         split = split_examples(
             examples,
@@ -138,7 +150,11 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
         report.say(
             f"split: seed {request.seed}, {how}test {_share(request.test_size)} → "
             f"train {len(train):,}, test {len(test):,}; near-duplicates kept on one side "
-            f"({split.groups:,} groups of {split.grouped_examples:,} examples)"
+            + (
+                f"({split.groups:,} groups of {split.grouped_examples:,} examples)"
+                if split.groups
+                else "(none found)"
+            )
         )
     else:
         train, test = examples, held_out
@@ -150,7 +166,9 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
 
 
 def _share(test_size: float) -> str:
-    return f"{test_size:.0%}" if test_size < 1 else f"{int(test_size):,} items"
+    if test_size < 1:
+        return f"{test_size:.0%}"
+    return f"{int(test_size):,} item" + ("s" if test_size > 1 else "")
 
 
 def _read(
@@ -222,8 +240,9 @@ def _task_type(
     elif implied == "generation" and request.options.label_col is None:
         chosen = "generation"
         report.say(
-            f"type: generation (extractive answers, spans of the passages: {distinct:,} "
-            f"distinct over {len(answers):,} examples; --type classification reads them as labels)"
+            f"type: generation (answers given as SQuAD- or TriviaQA-style records, free text "
+            f"rather than labels: {distinct:,} distinct over {len(answers):,} examples; --type "
+            "classification reads them as labels)"
         )
     elif request.options.label_col is not None or looks_like_labels(answers):
         chosen = "classification"

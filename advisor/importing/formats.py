@@ -415,6 +415,7 @@ def columns_by_content(
         if not all(texts):
             continue
         stats[column] = (len(set(texts)), sum(map(len, texts)) / len(texts), texts)
+    stats = {c: v for c, v in stats.items() if not _id_like(c)}
     labels = [c for c, (_, _, texts) in stats.items() if looks_like_labels(texts)]
     if not labels:
         return None
@@ -423,6 +424,11 @@ def columns_by_content(
     if not inputs:
         return None
     return max(inputs, key=lambda c: stats[c][1]), label
+
+
+def _id_like(column: str) -> bool:
+    key = column_key(column)
+    return key in ("id", "idx", "index", "uid", "guid", "unnamed:_0") or key.endswith("_id")
 
 
 LABEL_MAX_CHARS = 64  # a label is short: at most this many characters and words
@@ -445,6 +451,8 @@ def _answer_text(value: Any) -> Any:
     plain list of strings; anything else as it is."""
     if isinstance(value, dict) and "text" in value:
         value = value["text"]
+    elif isinstance(value, dict) and isinstance(value.get("value"), str):
+        value = value["value"]  # TriviaQA's {"value": ..., "aliases": [...]}
     if hasattr(value, "tolist"):  # a numpy array out of Parquet
         value = value.tolist()
     if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
@@ -457,6 +465,15 @@ def _table(records: Records, options: Options) -> Converted:
     if not records:
         return out
     first_where = records[0][0]
+    if (
+        not (options.text_col or options.question_col)
+        and (choices := _multiple_choice(records)) is not None
+    ):
+        records, shape = choices
+        out.notes.append(
+            f"multiple choice ({shape}): the question and its lettered options are the input, "
+            "the answer is the option's letter"
+        )
     columns = list(records[0][1])
     pair = _pair_columns(columns, options)
     if pair is not None:
@@ -467,6 +484,10 @@ def _table(records: Records, options: Options) -> Converted:
         )
         out.notes.append(f"'{pair[0]}' and '{pair[1]}' are a sentence pair: the input is both")
     source, target, task_type = table_columns(columns, options, first_where, records)
+    names = None if options.label_col else _label_names_column(columns, target, records)
+    if names is not None:
+        out.notes.append(f"'{names}' names the classes of '{target}': its names are the labels")
+        target = names
     named = source in (options.text_col, options.question_col) or column_key(source) in TEXT_COLUMNS
     context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
     if context in (source, target):
@@ -482,11 +503,20 @@ def _table(records: Records, options: Options) -> Converted:
     unanswered = 0
     no_gold = _no_gold_label(records, target) if task_type == "classification" else None
     dropped = 0
+    blank: Counter = Counter()
+    whole = _whole_numbers(records, target)
     for where, record in records:
         if no_gold is not None and str(record.get(target)).strip() == no_gold:
             dropped += 1
             continue
+        empty = [c for c in (source, target) if _blank(record.get(c))]
+        if empty:  # a public set's row with no text or no label: nothing to learn or score
+            blank[empty[0]] += 1
+            blank.setdefault(f"first {empty[0]}", str(where))
+            continue
         answer = _answer_text(record.get(target))
+        if whole:
+            answer = str(int(float(answer)))  # Excel's 1.0, 2.0: the classes 1, 2
         if type(answer).__name__ in ("bool", "bool_"):  # BoolQ's answer, a yes/no label
             answer = "true" if answer else "false"
         raw = record.get(target)
@@ -509,6 +539,13 @@ def _table(records: Records, options: Options) -> Converted:
         out.notes.append("pass --text-col and --label-col to choose other columns")
     if unanswered:
         out.notes.append(f"{unanswered:,} questions without an answer left out")
+    for column in (source, target):
+        if blank[column]:
+            out.notes.append(
+                f"{blank[column]:,} row{'s' if blank[column] > 1 else ''} with no '{column}' "
+                "left out (the first: "
+                f"{blank[f'first {column}']})"
+            )
     if dropped:
         out.notes.append(
             f"{dropped:,} rows labelled '{no_gold}' (no gold label: annotators disagreed or "
@@ -520,6 +557,111 @@ def _table(records: Records, options: Options) -> Converted:
             "retrieves and cpt trains on"
         )
     return out
+
+
+def _blank(value: Any) -> bool:
+    """A table cell with nothing in it: missing, NaN or only spaces."""
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def _whole_numbers(records: Records, column: str) -> bool:
+    """Whether a label column holds whole numbers written as floats (1.0, 2.0: Excel, or
+    pandas with a missing cell), which are the classes 1, 2."""
+    values = {str(r.get(column)).strip() for _, r in records if not _blank(r.get(column))}
+    return bool(values) and all(re.fullmatch(r"-?\d+\.0+", v) for v in values)
+
+
+def _label_names_column(columns: list[str], target: str, records: Records) -> str | None:
+    """A column naming the classes of the label column `target` (20 Newsgroups' `target`
+    and `target_names`, `intent` and `intent_name`), when `target` holds class ids."""
+    if not all(str(r.get(target)).strip().lstrip("-").isdigit() for _, r in records[:50]):
+        return None
+    key = column_key(target)
+    companions = (f"{key}_name", f"{key}_names", f"{key}_text", f"{key}_label")
+    found = _column(columns, None, companions, "", records[0][0])
+    if found is None or not all(isinstance(r.get(found), str) for _, r in records[:50]):
+        return None
+    return found
+
+
+CHOICE_COLUMNS = ("choices", "options", "endings")
+STEM_COLUMNS = ("question", "question_stem", "stem", "ctx", "goal", "sentence", "prompt")
+KEY_COLUMNS = ("answerkey", "answer_key", "answer", "label", "gold", "correct")
+PASSAGE_COLUMNS = ("article", "context", "passage")
+LETTERS = "ABCDEFGHIJ"
+
+
+def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] | None:
+    """Multiple-choice rows (ARC, OpenBookQA, CommonsenseQA, MMLU, HellaSwag, PIQA, RACE)
+    as a question with lettered options and the letter of the right one; None when the
+    rows are not multiple choice."""
+    first = records[0][1]
+    keys = {column_key(c): c for c in first}
+    question = first.get(keys.get("question"))
+    nested = isinstance(question, dict) and "stem" in question and "choices" in question
+    choice_key = next((keys[c] for c in CHOICE_COLUMNS if c in keys), None)
+    paired = [keys[c] for c in ("sol1", "sol2", "option1", "option2") if c in keys]
+    if not nested and choice_key is None and len(paired) != 2:
+        return None
+    answer_key = next((keys[c] for c in KEY_COLUMNS if c in keys), None)
+    stem_key = next((keys[c] for c in STEM_COLUMNS if c in keys), None)
+    if answer_key is None or (stem_key is None and not nested):
+        return None
+    passage_key = next((keys[c] for c in PASSAGE_COLUMNS if c in keys), None)
+    converted = []
+    for where, record in records:
+        if nested:
+            stem, raw = record[keys["question"]].get("stem"), record[keys["question"]]["choices"]
+        else:
+            stem = record.get(stem_key)
+            raw = record.get(choice_key) if choice_key else [record.get(k) for k in paired]
+        texts, labels = _choices(raw)
+        if not texts:
+            raise where.error("expected a list of answer choices", choice_key or "choices")
+        labels = labels or list(LETTERS[: len(texts)])
+        answer = record.get(answer_key)
+        if (
+            isinstance(answer, int | float)
+            and not isinstance(answer, bool)
+            or (
+                isinstance(answer, str)
+                and answer.strip().isdigit()
+                and answer.strip() not in labels
+            )
+        ):
+            index = int(float(answer))
+            answer = labels[index] if 0 <= index < len(labels) else None  # -1: no gold label
+        lines = [f"{label}) {text}" for label, text in zip(labels, texts, strict=True)]
+        passage = record.get(passage_key) if passage_key else None
+        body = "\n".join([str(stem or "").strip(), *lines])
+        if isinstance(passage, str) and passage.strip():
+            body = f"{passage.strip()}\n\n{body}"
+        converted.append((where, {"question": body, "answer": answer}))
+    return (
+        converted,
+        "nested question and choices" if nested else f"'{choice_key or ' / '.join(paired)}'",
+    )
+
+
+def _choices(raw: Any) -> tuple[list[str], list[str] | None]:
+    """The texts and (where given) labels of a choices value: a list of texts, ARC's
+    {"text": [...], "label": [...]}, or CommonsenseQA's [{"label", "text"}, ...]."""
+    if hasattr(raw, "tolist"):
+        raw = raw.tolist()
+    if isinstance(raw, dict) and "text" in raw:
+        texts = raw["text"].tolist() if hasattr(raw["text"], "tolist") else raw["text"]
+        labels = raw.get("label")
+        labels = labels.tolist() if hasattr(labels, "tolist") else labels
+        return [str(t) for t in texts], [str(x) for x in labels] if labels else None
+    if isinstance(raw, list) and raw and all(isinstance(c, dict) for c in raw):
+        return [str(c.get("text", "")) for c in raw], [str(c.get("label", "")) for c in raw]
+    if isinstance(raw, list) and all(isinstance(c, str) for c in raw):
+        return raw, None
+    return [], None
 
 
 def _extractive(records: Records, column: str) -> bool:

@@ -125,16 +125,45 @@ def _json(path: Path) -> Source:
         if "Extra data" in exc.msg:
             return _jsonl(path)
         raise ImportDataError(f"malformed JSON ({exc.msg})", file=path, line=exc.lineno) from None
+    splits = _json_splits(data) if isinstance(data, dict) else None
+    if splits is not None:
+        (train_name, train), (test_name, test) = splits
+        source = Source(
+            path,
+            f"JSON (splits: {', '.join(map(str, data))})",
+            _json_records(path, train, str(train_name)),
+            _json_records(path, test, str(test_name)),
+        )
+        source.notes.append(f"its '{train_name}' list is the training data")
+        return source
     if isinstance(data, dict):
         data = _record_list(data)
     if not isinstance(data, list) or not data:
-        raise ImportDataError("expected a non-empty list of records", file=path)
+        raise ImportDataError(
+            "expected a non-empty list of records",
+            file=path,
+            hint="a list of objects, or an object holding one under 'data' (or 'train' and 'test')",
+        )
+    return Source(path, "JSON", _json_records(path, data))
+
+
+def _json_splits(data: dict[str, Any]) -> tuple[tuple[str, list], tuple[str, list]] | None:
+    """(train, test) of a JSON object keyed by split (`{"train": [...], "test": [...]}`,
+    or `data` beside `test`); None when it holds no test split beside its records."""
+    lowered = {str(k).lower(): (k, v) for k, v in data.items() if isinstance(v, list) and v}
+    train = next((lowered[k] for k in ("train", "data") if k in lowered), None)
+    test = next((lowered[k] for k in ("test", "validation", "valid", "dev") if k in lowered), None)
+    return (train, test) if train and test else None
+
+
+def _json_records(path: Path, data: list, split: str | None = None) -> list[tuple[Where, dict]]:
+    name = f"{path}[{split}]" if split else str(path)
     records = []
     for n, record in enumerate(data, start=1):
         if not isinstance(record, dict):
-            raise Where(str(path), n, "item").error("expected a JSON object")
-        records.append((Where(str(path), n, "item"), record))
-    return Source(path, "JSON", records)
+            raise Where(name, n, "item").error("expected a JSON object")
+        records.append((Where(name, n, "item"), record))
+    return records
 
 
 CONTAINER_KEYS = ("data", "examples", "rows", "records", "items", "instances", "questions")
