@@ -519,3 +519,30 @@ def test_a_test_size_that_cannot_be_met_is_refused(tmp_path, size, message) -> N
     rows = [{"text": f"story {n}", "label": "ab"[n % 2]} for n in range(40)]
     with pytest.raises(ImportDataError, match=message):
         _import(tmp_path, _jsonl(tmp_path / "x.jsonl", rows), test_size=size)
+
+
+def test_a_tab_separated_file_without_a_suffix_is_read_by_its_contents(tmp_path) -> None:
+    # the SMS Spam Collection: `ham<TAB>text`, in a file called SMSSpamCollection
+    source = tmp_path / "SMSSpamCollection"
+    source.write_text(
+        "".join(
+            f"{('ham', 'spam')[n % 2]}\tmessage number {n} about the offer\n" for n in range(40)
+        )
+    )
+    report, task = _import(tmp_path, source)
+    assert sorted(task.labels) == ["ham", "spam"] and "by its contents" in " ".join(report.lines)
+
+
+def test_one_label_in_a_list_is_unwrapped_and_several_are_refused(tmp_path) -> None:
+    rows = [{"text": f"post {n} is fine", "labels": [n % 3]} for n in range(45)]
+    _, task = _import(tmp_path, _jsonl(tmp_path / "single.jsonl", rows))
+    assert sorted(task.labels) == ["0", "1", "2"]
+    rows[7]["labels"] = [1, 2]
+    with pytest.raises(ImportDataError, match="multi-label classification is not supported"):
+        _import(tmp_path / "again", _jsonl(tmp_path / "multi.jsonl", rows))
+
+
+def test_token_classification_is_refused_with_what_it_is(tmp_path) -> None:
+    rows = [{"tokens": ["EU", "rejects", "it"], "ner_tags": [3, 0, 0]} for _ in range(20)]
+    with pytest.raises(ImportDataError, match="token classification"):
+        _import(tmp_path, _jsonl(tmp_path / "conll.jsonl", rows))

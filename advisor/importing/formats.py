@@ -475,6 +475,14 @@ def _table(records: Records, options: Options) -> Converted:
             "the answer is the option's letter"
         )
     columns = list(records[0][1])
+    lists = {column_key(c) for c, v in records[0][1].items() if isinstance(v, list | tuple)}
+    lists |= {column_key(c) for c, v in records[0][1].items() if hasattr(v, "tolist")}
+    if lists & {"tokens", "words"} and any(k == "tags" or k.endswith("_tags") for k in lists):
+        raise first_where.error(
+            "token classification (a tag for every word, as CoNLL's NER) is not supported",
+            hint="advisor compares ways to answer a text with a label or an answer; join the "
+            "tokens into a text with one label per row to import it",
+        )
     pair = _pair_columns(columns, options)
     if pair is not None:
         records = _joined_pairs(records, pair)
@@ -484,6 +492,7 @@ def _table(records: Records, options: Options) -> Converted:
         )
         out.notes.append(f"'{pair[0]}' and '{pair[1]}' are a sentence pair: the input is both")
     source, target, task_type = table_columns(columns, options, first_where, records)
+    records = _single_labels(records, target)
     names = None if options.label_col else _label_names_column(columns, target, records)
     if names is not None:
         out.notes.append(f"'{names}' names the classes of '{target}': its names are the labels")
@@ -557,6 +566,37 @@ def _table(records: Records, options: Options) -> Converted:
             "retrieves and cpt trains on"
         )
     return out
+
+
+def _single_labels(records: Records, column: str) -> Records:
+    """Rows whose label is a list (GoEmotions' `labels: [3]`, or its class names) with the
+    one label unwrapped; a row with several is refused (multi-label is not a task here).
+    Lists of texts in another column are answers (SQuAD's spans) and stay."""
+    by_name = column_key(column) in LABEL_COLUMNS
+
+    def labels_of(value: Any) -> list | None:
+        value = value.tolist() if hasattr(value, "tolist") else value
+        if not isinstance(value, list | tuple):
+            return None
+        ints = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        names = by_name and all(isinstance(v, str) for v in value)
+        return list(value) if ints or names else None
+
+    sample = [labels_of(r.get(column)) for _, r in records[:CONTENT_SAMPLE]]
+    if not sample or any(v is None for v in sample):
+        return records
+    unwrapped = []
+    for where, record in records:
+        labels = labels_of(record.get(column)) or []
+        if len(labels) > 1:
+            raise where.error(
+                f"a row with {len(labels)} labels ({labels}): multi-label classification "
+                "is not supported",
+                column,
+                hint="keep one label per row (one task per label, or the rows with one)",
+            )
+        unwrapped.append((where, {**record, column: labels[0] if labels else None}))
+    return unwrapped
 
 
 def _blank(value: Any) -> bool:

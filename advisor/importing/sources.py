@@ -46,7 +46,8 @@ def read_source(path: Path) -> Source:
             "a folder, but not a saved Hugging Face dataset (no dataset_info.json or state.json)",
             file=path,
             hint="pass a data file, a folder written by `Dataset.save_to_disk`, or documents "
-            "with --corpus",
+            "with --corpus (a folder of text files per label, as IMDB's pos/ and neg/, is not "
+            "read: write them to a CSV of text,label)",
         )
     suffix = path.suffix.lower()
     if suffix in COMPRESSED:
@@ -59,12 +60,40 @@ def read_source(path: Path) -> Source:
         return _delimited(path, TABLE_SUFFIXES[suffix])
     if suffix in (".parquet", ".pq"):
         return _parquet(path)
+    if suffix in ("", ".txt", ".data", ".tab"):
+        sniffed = _sniff_plain(path)
+        if sniffed is not None:
+            source = sniffed()
+            source.notes.append(f"read by its contents as {source.kind}")
+            return source
     raise ImportDataError(
         f"unsupported file type '{suffix or path.name}'",
         file=path,
         hint="JSON Lines, JSON, CSV, TSV or Parquet (or any of them .gz, .bz2 or .xz); a saved "
         "Hugging Face dataset folder",
     )
+
+
+def _sniff_plain(path: Path):
+    """The reader for a file without a data suffix whose first lines say what it is (the
+    SMS Spam Collection: `ham<TAB>text`, no suffix): JSON Lines, JSON, or tab-separated
+    with the same number of tabs on every line."""
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            head = [line.rstrip("\r\n") for _, line in zip(range(50), handle, strict=False)]
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = [line for line in head if line.strip()]
+    if not lines:
+        return None
+    if lines[0].lstrip().startswith("{"):
+        return lambda: _jsonl(path)
+    if lines[0].lstrip().startswith("["):
+        return lambda: _json(path)
+    tabs = {line.count("\t") for line in lines}
+    if len(tabs) == 1 and tabs != {0}:
+        return lambda: _delimited(path, "\t")
+    return None
 
 
 COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}  # suffix: the module that opens it
@@ -307,13 +336,20 @@ def name_class_labels(
     notes = []
     for column, labels in names.items():
         renamed = 0
+
+        def named(value: Any, labels: list[str] = labels) -> Any:
+            if isinstance(value, list):  # a Sequence(ClassLabel): GoEmotions' labels
+                return [named(v) for v in value]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return value
+            if value == int(value) and 0 <= int(value) < len(labels):
+                return str(labels[int(value)])
+            return value
+
         for _, record in records:
             value = record.get(column)
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                continue
-            if value == int(value) and 0 <= int(value) < len(labels):
-                record[column] = str(labels[int(value)])
-                renamed += 1
+            record[column] = named(value)
+            renamed += record[column] != value
         if renamed:
             shown = ", ".join(map(str, labels[:6])) + (", ..." if len(labels) > 6 else "")
             notes.append(
@@ -336,11 +372,13 @@ def _hf_dataset(path: Path) -> Source:
         return [(Where(f"{path}[{name}]", n, "row"), dict(r)) for n, r in enumerate(split, 1)]
 
     def class_names(split: Dataset) -> dict[str, list[str]]:
-        return {
-            column: list(feature.names)
-            for column, feature in split.features.items()
-            if isinstance(feature, ClassLabel)
-        }
+        found = {}
+        for column, feature in split.features.items():
+            inner = getattr(feature, "feature", None)  # Sequence(ClassLabel), List(ClassLabel)
+            for candidate in (feature, inner):
+                if isinstance(candidate, ClassLabel):
+                    found[column] = list(candidate.names)
+        return found
 
     def unlabeled(split: Dataset) -> bool:
         """GLUE-style test splits: every class id is -1 (the labels are withheld)."""
