@@ -546,3 +546,15 @@ def test_token_classification_is_refused_with_what_it_is(tmp_path) -> None:
     rows = [{"tokens": ["EU", "rejects", "it"], "ner_tags": [3, 0, 0]} for _ in range(20)]
     with pytest.raises(ImportDataError, match="token classification"):
         _import(tmp_path, _jsonl(tmp_path / "conll.jsonl", rows))
+
+
+def test_import_notes_labels_only_trained_or_only_tested(tmp_path) -> None:
+    train = _jsonl(
+        tmp_path / "train.jsonl", [{"text": f"t {n}", "label": "ab"[n % 2]} for n in range(20)]
+    )
+    test = _jsonl(
+        tmp_path / "test.jsonl", [{"text": f"q {n}", "label": "ac"[n % 2]} for n in range(6)]
+    )
+    report = import_task(ImportRequest(sources=(train,), test_file=test, to=tmp_path / "task"))
+    text = " ".join(report.lines)
+    assert "1 label(s) only in the test set: c" in text and "1 label(s) never tested: b" in text

@@ -347,6 +347,12 @@ def _files(
             report.say(
                 f"  note: {len(only_test)} label(s) only in the test set: {', '.join(only_test[:5])}"
             )
+        untested = sorted({e.answer for e in train} - {e.answer for e in test})
+        if untested:
+            report.say(
+                f"  note: {len(untested)} label(s) never tested: {', '.join(untested[:5])}"
+                + (", ..." if len(untested) > 5 else "")
+            )
     multi_turn = sum(1 for e in test if len(e.turns) > 2)
     if multi_turn:
         report.say(
