@@ -558,3 +558,17 @@ def test_import_notes_labels_only_trained_or_only_tested(tmp_path) -> None:
     report = import_task(ImportRequest(sources=(train,), test_file=test, to=tmp_path / "task"))
     text = " ".join(report.lines)
     assert "1 label(s) only in the test set: c" in text and "1 label(s) never tested: b" in text
+
+
+def test_gsm8k_final_answers_become_the_facts(tmp_path) -> None:
+    rows = [
+        {
+            "question": f"Ann has {n} apples and buys {n + 2} more. How many now?",
+            "answer": f"Ann has {n} + {n + 2} = <<{n}+{n + 2}={2 * n + 2}>>{2 * n + 2}.\n#### {2 * n + 2}",
+        }
+        for n in range(30)
+    ]
+    report, task = _import(tmp_path, _jsonl(tmp_path / "gsm8k.jsonl", rows))
+    item = task.test[0]
+    assert item.facts == (item.reference.rsplit("#### ", 1)[1],)
+    assert task.spec.score != "token_f1" and "final answer" in " ".join(report.lines)

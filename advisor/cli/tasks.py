@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -209,7 +211,8 @@ def import_(
     )
     for line in import_task(request).lines:
         console.print(line, highlight=False, markup=False)
+    shown = escape(shlex.quote(str(to)))  # a path with spaces or brackets, as typed
     console.print(
-        f"next: [bold]advisor tasks validate {to}[/], then "
-        f"[bold]advisor compare --task {to} --profile quick[/]"
+        f"next: [bold]advisor tasks validate {shown}[/], then "
+        f"[bold]advisor compare --task {shown} --profile quick[/]"
     )

@@ -13,6 +13,7 @@ then only once the new one is complete.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -359,8 +360,15 @@ def _files(
             f"  note: {multi_turn} test conversation(s) have earlier turns; a test item asks "
             "its last question only"
         )
+    finals = _final_answers(test) if task_type == "generation" else None
+    if finals is not None:
+        report.say(
+            "  note: the answers end with '#### <final answer>' (GSM8K's worked solutions): "
+            "each test item's fact is its final answer, scored by fact recall"
+        )
     (folder / "task.yaml").write_text(
-        _task_yaml(request, task_type, system_prompt, labels, bool(documents)), encoding="utf-8"
+        _task_yaml(request, task_type, system_prompt, labels, bool(documents), finals is not None),
+        encoding="utf-8",
     )
     with (folder / "train.jsonl").open("w", encoding="utf-8") as handle:
         for example in train:
@@ -375,7 +383,7 @@ def _files(
             }
             if task_type == "generation":
                 row["kind"] = "seen" if normalise_question(example.answer) in taught else "unseen"
-                row["facts"] = []
+                row["facts"] = [finals[n - 1]] if finals is not None else []
             row["source"] = str(example.where)
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     if documents:
@@ -387,8 +395,24 @@ def _files(
     return labels
 
 
+FINAL_ANSWER = re.compile(r"\n\s*####\s*(\S[^\n]*)\s*$")  # GSM8K: "...\n#### 72"
+
+
+def _final_answers(test: list[Example]) -> list[str] | None:
+    """Each answer's final line after '####', when every answer has one (GSM8K)."""
+    found = [FINAL_ANSWER.search(e.answer) for e in test]
+    if not found or not all(found):
+        return None
+    return [m.group(1).strip().replace(",", "") for m in found if m is not None]
+
+
 def _task_yaml(
-    request: ImportRequest, task_type: str, system_prompt: str, labels: list[str], corpus: bool
+    request: ImportRequest,
+    task_type: str,
+    system_prompt: str,
+    labels: list[str],
+    corpus: bool,
+    facts: bool = False,
 ) -> str:
     name = request.name or request.to.name
     sources = ", ".join(p.name for p in request.sources) or "documents"
@@ -402,7 +426,7 @@ def _task_yaml(
     }
     if task_type == "classification":
         spec["labels"] = labels
-    else:
+    elif not facts:
         spec["score"] = "token_f1"
     if corpus:
         spec["corpus"] = "corpus"
@@ -410,7 +434,7 @@ def _task_yaml(
         "# Written by `advisor tasks import`. Edit freely: the system prompt, the domain, the\n"
         "# description. `advisor tasks validate` checks the folder and reports its statistics.\n"
     )
-    if task_type == "generation":
+    if task_type == "generation" and not facts:
         header += (
             "# score: token_f1 — imported answers list no facts; add `facts` to test items and\n"
             "# set `score: facts` to score by fact recall.\n"
