@@ -572,3 +572,24 @@ def test_gsm8k_final_answers_become_the_facts(tmp_path) -> None:
     item = task.test[0]
     assert item.facts == (item.reference.rsplit("#### ", 1)[1],)
     assert task.spec.score != "token_f1" and "final answer" in " ".join(report.lines)
+
+
+def test_text_col_repeated_reads_the_columns_joined(tmp_path) -> None:
+    # DBpedia / Yahoo Answers: a class id, a title and its body, no header
+    from typer.testing import CliRunner
+
+    from advisor.cli import app
+
+    source = tmp_path / "dbpedia.csv"
+    source.write_text(
+        "".join(
+            f'{n % 3 + 1},"Title {n}","Body {n} of the {topic} article."\n'
+            for n, (topic, _, _) in enumerate(_headlines(45))
+        )
+    )
+    to = tmp_path / "task"
+    args = ["tasks", "import", str(source), "--to", str(to), "--label-col", "column 1"]
+    result = CliRunner().invoke(app, [*args, "--text-col", "column 2", "--text-col", "column 3"])
+    assert result.exit_code == 0, result.output
+    question = load_task(to).test[0].question
+    assert question.startswith("column 2: Title ") and "\ncolumn 3: Body " in question

@@ -172,7 +172,11 @@ def import_(
     name: str = typer.Option(None, help="Task name (default: the folder's name)."),
     domain: str = typer.Option("imported data", help="The task's domain, for reports."),
     system_prompt: str = typer.Option(None, help="The system prompt (default: the data's own)."),
-    text_col: str = typer.Option(None, help="Tables: the column holding the text to label."),
+    text_col: list[str] = typer.Option(
+        None,
+        help="Tables: the column holding the text to label (repeat to read several, joined: "
+        "a title and its body).",
+    ),
     label_col: str = typer.Option(None, help="Tables: the column holding the label."),
     question_col: str = typer.Option(None, help="Tables: the question column."),
     answer_col: str = typer.Option(None, help="Tables: the answer column."),
@@ -205,7 +209,13 @@ def import_(
         name,
         domain,
         system_prompt,
-        Options(text_col, label_col, question_col, answer_col),
+        Options(
+            text_col[0] if text_col and len(text_col) == 1 else None,
+            label_col,
+            question_col,
+            answer_col,
+            text_cols=tuple(text_col) if text_col and len(text_col) > 1 else (),
+        ),
         force,
         allow_leakage,
     )

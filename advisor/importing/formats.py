@@ -24,7 +24,7 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from advisor.errors import AdvisorError
@@ -89,6 +89,7 @@ class Options:
     label_col: str | None = None
     question_col: str | None = None
     answer_col: str | None = None
+    text_cols: tuple[str, ...] = ()  # several text columns, read joined (--text-col repeated)
 
 
 Records = Sequence[tuple[Where, dict[str, Any]]]
@@ -474,6 +475,13 @@ def _table(records: Records, options: Options) -> Converted:
             f"multiple choice ({shape}): the question and its lettered options are the input, "
             "the answer is the option's letter"
         )
+    if options.text_cols:
+        for wanted in options.text_cols:
+            _column(list(records[0][1]), wanted, (), "--text-col", first_where)
+        wanted = options.text_cols
+        records = _joined_pairs(records, wanted)
+        options = replace(options, text_col=" + ".join(wanted), text_cols=())
+        out.notes.append(f"the input is {' and '.join(map(repr, wanted))}, each line named")
     columns = list(records[0][1])
     lists = {column_key(c) for c, v in records[0][1].items() if isinstance(v, list | tuple)}
     lists |= {column_key(c) for c, v in records[0][1].items() if hasattr(v, "tolist")}
@@ -743,17 +751,16 @@ def _number(text: str) -> bool:
     return text.lstrip("-").replace(".", "", 1).isdigit()
 
 
-def _joined_pairs(records: Records, pair: tuple[str, str]) -> Records:
-    """Each record with one more column, `first + second`: both texts, named."""
-    first, second = pair
+def _joined_pairs(records: Records, columns: Sequence[str]) -> Records:
+    """Each record with one more column, `first + second [+ ...]`: the texts, each line
+    named by its column; an empty cell is left out (a title without a body)."""
+    name = " + ".join(columns)
     joined = []
     for where, record in records:
-        both = {
-            **record,
-            f"{first} + {second}": f"{first}: {_text(record.get(first), where, first)}\n"
-            f"{second}: {_text(record.get(second), where, second)}",
-        }
-        joined.append((where, both))
+        parts = [
+            f"{c}: {_text(record.get(c), where, c)}" for c in columns if not _blank(record.get(c))
+        ]
+        joined.append((where, {**record, name: "\n".join(parts) if parts else None}))
     return joined
 
 

@@ -288,7 +288,7 @@ def _delimited(path: Path, separator: str) -> Source:
     if not headed:
         source.notes.append(
             f"the first line is data, not column names: columns are 'column 1' to "
-            f"'column {frame.shape[1]}' (--text-col 'column 2' picks one)"
+            f"'column {frame.shape[1]}' (--text-col 'column 2' picks one; repeat it to read several)"
         )
     return source
 
