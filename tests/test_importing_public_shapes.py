@@ -593,3 +593,40 @@ def test_text_col_repeated_reads_the_columns_joined(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     question = load_task(to).test[0].question
     assert question.startswith("column 2: Title ") and "\ncolumn 3: Body " in question
+
+
+def test_a_test_split_of_empty_labels_is_skipped_for_validation(tmp_path) -> None:
+    # HellaSwag on the Hub: the test split's `label` is "" in every row
+    datasets = pytest.importorskip("datasets")
+
+    def split(count: int, offset: int, labeled: bool = True):
+        rows = [
+            {
+                "ctx": f"A man {n} lifts a box",
+                "endings": ["up", "down"],
+                "label": str(n % 2) if labeled else "",
+            }
+            for n in range(offset, offset + count)
+        ]
+        return datasets.Dataset.from_list(rows)
+
+    folder = tmp_path / "hellaswag"
+    datasets.DatasetDict(
+        {"train": split(40, 0), "validation": split(10, 100), "test": split(10, 200, labeled=False)}
+    ).save_to_disk(str(folder))
+    report, task = _import(tmp_path, folder)
+    said = " ".join(report.lines)
+    assert "'test' split has no labels" in said and "'validation' split is the test set" in said
+    assert len(task.test) == 10 and set(task.labels) == {"A", "B"}
+
+
+def test_a_few_test_repeats_of_training_questions_are_left_out_with_a_note(tmp_path) -> None:
+    train = _jsonl(
+        tmp_path / "train.jsonl",
+        [{"text": f"film {n} was fine", "label": "ab"[n % 2]} for n in range(60)],
+    )
+    test_rows = [{"text": f"movie {n} was great", "label": "ab"[n % 2]} for n in range(39)]
+    test = _jsonl(tmp_path / "test.jsonl", [*test_rows, {"text": "film 3 was fine", "label": "b"}])
+    report = import_task(ImportRequest(sources=(train,), test_file=test, to=tmp_path / "task"))
+    assert report.test == 39
+    assert "1 test item(s) that repeat a training question left out" in " ".join(report.lines)

@@ -160,7 +160,7 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
     else:
         train, test = examples, held_out
         if not request.allow_leakage:
-            _refuse_leakage(train, test)
+            test = _without_leakage(train, test, report)
         report.say(f"split: as given → train {len(train):,}, test {len(test):,}")
     _write(request, task_type, system_prompt, train, test, documents, report)
     return report
@@ -208,22 +208,36 @@ def _read(
     return converted, test
 
 
-def _refuse_leakage(train: list[Example], test: list[Example]) -> None:
-    """A given test set that repeats training questions, named by the files it came from
-    (the task's own check names train.jsonl and test.jsonl, which are not written yet)."""
+LEAKAGE_DROPPED = 0.05  # a given test set may lose this share of repeats, with a note
+
+
+def _without_leakage(train: list[Example], test: list[Example], report: ImportReport):
+    """A given test set without the questions it repeats from training, when they are a
+    few (real sets hold some: IMDB's duplicate reviews); refused when they are more, as
+    the wrong file or a split that leaks. Named by the user's files: the task's own check
+    would name train.jsonl and test.jsonl, which are not written yet."""
     seen: dict[str, Example] = {}
     for example in train:
         seen.setdefault(normalise_question(example.question), example)
     repeats = [(e, seen[key]) for e in test if (key := normalise_question(e.question)) in seen]
-    if repeats:
-        item, first = repeats[0]
-        more = f" (and {len(repeats) - 1} more)" if len(repeats) > 1 else ""
-        raise item.where.error(
-            f"asks the same question as {_place(first.where)}{more}: leakage would inflate "
-            "fine-tuning scores",
-            "question",
-            hint="remove the repeats from one side, or pass --allow-leakage to measure them anyway",
+    if not repeats:
+        return test
+    item, first = repeats[0]
+    if len(repeats) <= LEAKAGE_DROPPED * len(test):
+        report.say(
+            f"  note: {len(repeats):,} test item(s) that repeat a training question left out "
+            f"(the first: {_place(item.where)}, as {_place(first.where)}); --allow-leakage "
+            "keeps them"
         )
+        dropped = {id(e) for e, _ in repeats}
+        return [e for e in test if id(e) not in dropped]
+    more = f" (and {len(repeats) - 1} more)" if len(repeats) > 1 else ""
+    raise item.where.error(
+        f"asks the same question as {_place(first.where)}{more}: leakage would inflate "
+        "fine-tuning scores",
+        "question",
+        hint="remove the repeats from one side, or pass --allow-leakage to measure them anyway",
+    )
 
 
 def _place(where: Where) -> str:

@@ -298,6 +298,7 @@ TEXT_COLUMNS = (
     "review_body",
     "comment_text",
     "description",
+    "dialogue",  # SAMSum, DialogSum
 )
 # names before class ids: SetFit-style tables carry both `label` (0, 1...) and `label_text`
 LABEL_COLUMNS = (

@@ -321,6 +321,7 @@ def _parquet(path: Path) -> Source:
     return source
 
 
+WITHHELD_LABEL_COLUMNS = ("label", "labels", "answer", "answerkey")
 UNLABELED_CLASS = -1  # what `datasets` stores for an example without a label (GLUE's test sets)
 
 
@@ -381,9 +382,16 @@ def _hf_dataset(path: Path) -> Source:
         return found
 
     def unlabeled(split: Dataset) -> bool:
-        """GLUE-style test splits: every class id is -1 (the labels are withheld)."""
+        """Test splits whose labels are withheld: every class id is -1 (GLUE), or every
+        label an empty string (HellaSwag's `label: ""`)."""
         columns = list(class_names(split))
-        return bool(columns) and all(all(v == UNLABELED_CLASS for v in split[c]) for c in columns)
+        if columns:
+            return all(all(v == UNLABELED_CLASS for v in split[c]) for c in columns)
+        named = [c for c in split.column_names if c.lower() in WITHHELD_LABEL_COLUMNS]
+        return bool(named) and all(
+            all(v is None or (isinstance(v, str) and not v.strip()) for v in split[c])
+            for c in named
+        )
 
     if isinstance(data, DatasetDict):
         names = list(data)
@@ -398,7 +406,7 @@ def _hf_dataset(path: Path) -> Source:
             records(data[test_name], test_name) if test_name else None,
         )
         for name in withheld:
-            source.notes.append(f"its '{name}' split has no labels (all -1): not used")
+            source.notes.append(f"its '{name}' split has no labels (withheld): not used")
         source.notes += name_class_labels(source.records, class_names(data[train_name]))
         if test_name:
             name_class_labels(source.test, class_names(data[test_name]))
