@@ -630,3 +630,39 @@ def test_a_few_test_repeats_of_training_questions_are_left_out_with_a_note(tmp_p
     report = import_task(ImportRequest(sources=(train,), test_file=test, to=tmp_path / "task"))
     assert report.test == 39
     assert "1 test item(s) that repeat a training question left out" in " ".join(report.lines)
+
+
+def test_arc_numbered_answer_keys_become_letters(tmp_path) -> None:
+    def row(n: int) -> dict:
+        keys = list("1234") if n % 5 == 0 else list("ABCD")  # ARC: a few items keyed 1-4
+        return {
+            "question": f"Which tool {n} fits job {n}?",
+            "choices": {"text": ["saw", "drill", "hammer", "glue"], "label": keys},
+            "answerKey": keys[n % 4],
+        }
+
+    _, task = _import(tmp_path, _jsonl(tmp_path / "arc.jsonl", [row(n) for n in range(40)]))
+    assert set(task.labels) == set("ABCD")  # not '2', '3' beside 'B', 'C'
+    # item n is keyed at position n % 4 either way: "3" is C, as "C" is
+    numbers = [int(item.question.split()[2]) for item in task.test]
+    assert [item.reference for item in task.test] == ["ABCD"[n % 4] for n in numbers]
+
+
+def test_a_saved_squad_gives_every_splits_passages_to_the_corpus(tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+
+    def split(offset: int) -> object:
+        rows = [
+            {
+                "context": f"Town {n} was founded by {n} families.",
+                "question": f"Who founded town {n}?",
+                "answers": {"text": [f"{n} families"], "answer_start": [0]},
+            }
+            for n in range(offset, offset + 20)
+        ]
+        return datasets.Dataset.from_list(rows)
+
+    folder = tmp_path / "squad"
+    datasets.DatasetDict({"train": split(0), "validation": split(100)}).save_to_disk(str(folder))
+    report, task = _import(tmp_path, folder)
+    assert report.documents == 40 and len(task.test) == 20

@@ -106,8 +106,10 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
         documents += converted.documents
         if test is not None:
             held_out = (held_out or []) + test.examples
+            documents += test.documents  # SQuAD's validation passages: what its questions need
     if request.test_file is not None:
-        held_out = _read(request.test_file, request, report, role="test")[0].examples
+        given = _read(request.test_file, request, report, role="test")[0]
+        held_out, documents = given.examples, documents + given.documents
     if request.corpus is not None:
         corpus = read_corpus(request.corpus)
         documents += corpus.documents

@@ -671,8 +671,12 @@ def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] |
         texts, labels = _choices(raw)
         if not texts:
             raise where.error("expected a list of answer choices", choice_key or "choices")
-        labels = labels or list(LETTERS[: len(texts)])
         answer = record.get(answer_key)
+        if labels and all(x.isdigit() for x in labels):  # ARC's few 1-4 keys: A-D
+            if str(answer).strip() in labels:
+                answer = LETTERS[labels.index(str(answer).strip())]
+            labels = None
+        labels = labels or list(LETTERS[: len(texts)])
         if (
             isinstance(answer, int | float)
             and not isinstance(answer, bool)
