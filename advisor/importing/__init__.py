@@ -28,7 +28,6 @@ from advisor.importing.formats import (
     Example,
     ImportDataError,
     Options,
-    Where,
     detect_format,
     looks_like_labels,
     resolve_format,
@@ -228,22 +227,18 @@ def _without_leakage(train: list[Example], test: list[Example], report: ImportRe
     if len(repeats) <= LEAKAGE_DROPPED * len(test):
         report.say(
             f"  note: {len(repeats):,} test item(s) that repeat a training question left out "
-            f"(the first: {_place(item.where)}, as {_place(first.where)}); --allow-leakage "
+            f"(the first: {item.where.place}, as {first.where.place}); --allow-leakage "
             "keeps them"
         )
         dropped = {id(e) for e, _ in repeats}
         return [e for e in test if id(e) not in dropped]
     more = f" (and {len(repeats) - 1} more)" if len(repeats) > 1 else ""
     raise item.where.error(
-        f"asks the same question as {_place(first.where)}{more}: leakage would inflate "
+        f"asks the same question as {first.where.place}{more}: leakage would inflate "
         "fine-tuning scores",
         "question",
         hint="remove the repeats from one side, or pass --allow-leakage to measure them anyway",
     )
-
-
-def _place(where: Where) -> str:
-    return str(where) if where.unit == "line" else f"{where.file} {where.unit} {where.line}"
 
 
 def _task_type(

@@ -45,8 +45,14 @@ class Where:
     def error(self, message: str, field: str | None = None, hint: str | None = None):
         if self.unit == "line" or self.line is None:
             return ImportDataError(message, file=self.file, line=self.line, field=field, hint=hint)
-        where = f"{self.file} {self.unit} {self.line}"  # "data.json item 3", "x.parquet row 12"
-        return ImportDataError(message, file=where, field=field, hint=hint)
+        return ImportDataError(message, file=self.place, field=field, hint=hint)
+
+    @property
+    def place(self) -> str:
+        """Where, in words: "data.jsonl:3", "data.json item 3", "x.parquet row 12"."""
+        if self.unit == "line" or self.line is None:
+            return str(self)
+        return f"{self.file} {self.unit} {self.line}"
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -477,15 +483,18 @@ def _table(records: Records, options: Options) -> Converted:
             "the answer is the option's letter"
         )
     if options.text_cols:
-        for wanted in options.text_cols:
+        joined = options.text_cols
+        for wanted in joined:
             _column(list(records[0][1]), wanted, (), "--text-col", first_where)
-        wanted = options.text_cols
-        records = _joined_pairs(records, wanted)
-        options = replace(options, text_col=" + ".join(wanted), text_cols=())
-        out.notes.append(f"the input is {' and '.join(map(repr, wanted))}, each line named")
+        records = _joined_pairs(records, joined)
+        options = replace(options, text_col=" + ".join(joined), text_cols=())
+        out.notes.append(f"the input is {' and '.join(map(repr, joined))}, each line named")
     columns = list(records[0][1])
-    lists = {column_key(c) for c, v in records[0][1].items() if isinstance(v, list | tuple)}
-    lists |= {column_key(c) for c, v in records[0][1].items() if hasattr(v, "tolist")}
+    lists = {
+        column_key(c)
+        for c, v in records[0][1].items()
+        if isinstance(v, list | tuple) or hasattr(v, "tolist")
+    }
     if lists & {"tokens", "words"} and any(k == "tags" or k.endswith("_tags") for k in lists):
         raise first_where.error(
             "token classification (a tag for every word, as CoNLL's NER) is not supported",
