@@ -122,11 +122,12 @@ def build_recommendation(request: Request):
         from benchmarks.results import load_run_results
 
         evidence = load_run_results(request.run)
-    reading = None
+    reading = reader = None
     if request.text and matcher is not None:
         from advisor.decision.reader import load_reader
 
-        reading = load_reader().read_approaches(request.text)
+        reader = load_reader()  # loaded once: the reading here, the option choice below
+        reading = reader.read_approaches(request.text)
     rec = recommend(scenario, evidence, reading=reading, **costing)
     if request.text:
         rec = rec.with_text(understood)
@@ -136,7 +137,7 @@ def build_recommendation(request: Request):
             if (path or settings or evidence) and choice.letter is not None:
                 choice = _rechoose(choice, rec)
             elif matcher is not None:
-                choice = _learned_choice(request.text, options, choice)
+                choice = _learned_choice(reader, request.text, options, choice)
     notes = tuple(request.notes)
     if notes:
         from dataclasses import replace
@@ -169,15 +170,13 @@ def _costing(request: Request) -> dict:
     return costing
 
 
-def _learned_choice(text: str, options: dict[str, str], choice):
+def _learned_choice(reader, text: str, options: dict[str, str], choice):
     """The option the learned reader picks (advisor.decision.reader), with the rules'
     reasoning kept beside it; the rules decide when a file, settings or a run add
     facts the text does not hold."""
     from dataclasses import replace
 
-    from advisor.decision.reader import load_reader
-
-    read = load_reader().choose(text, options)
+    read = reader.choose(text, options)
     asked = ", ".join(f"{label} {p:.2f}" for label, p in read.stem_labels)
     reasons = (
         f"The learned reader picks {read.letter}: the question asks for {asked}; option "
