@@ -666,3 +666,120 @@ def test_a_saved_squad_gives_every_splits_passages_to_the_corpus(tmp_path) -> No
     datasets.DatasetDict({"train": split(0), "validation": split(100)}).save_to_disk(str(folder))
     report, task = _import(tmp_path, folder)
     assert report.documents == 40 and len(task.test) == 20
+
+
+def test_a_saved_dataset_without_a_train_split_never_trains_on_its_test_split(tmp_path) -> None:
+    # MMLU saved with `save_to_disk`: test, validation and dev, no train
+    datasets = pytest.importorskip("datasets")
+    splits = {"test": (40, 0), "validation": (20, 1000), "dev": (5, 2000)}
+    folder = tmp_path / "mmlu"
+    datasets.DatasetDict(
+        {name: _class_label_dataset(*shape) for name, shape in splits.items()}
+    ).save_to_disk(str(folder))
+    report, task = _import(tmp_path, folder)
+    said = " ".join(report.lines)
+    assert "'test' split is the test set" in said
+    assert "no 'train' split: trained on 'validation' and 'dev'" in said
+    assert len(task.test) == 40 and len(task.train) == 25
+
+
+def test_train_and_test_splits_are_known_by_their_names_and_the_rest_named(tmp_path) -> None:
+    # UltraChat: train_sft, test_sft, train_gen, test_gen
+    datasets = pytest.importorskip("datasets")
+
+    def chats(count: int, offset: int):
+        rows = [
+            {
+                "messages": [
+                    {"role": "user", "content": f"Tell me about topic {n}, please."},
+                    {"role": "assistant", "content": f"Topic {n} is about thing {n * 7}."},
+                ]
+            }
+            for n in range(offset, offset + count)
+        ]
+        return datasets.Dataset.from_list(rows)
+
+    folder = tmp_path / "ultrachat"
+    shapes = {
+        "train_sft": (40, 0),
+        "test_sft": (10, 100),
+        "train_gen": (8, 200),
+        "test_gen": (4, 300),
+    }
+    datasets.DatasetDict({n: chats(*shape) for n, shape in shapes.items()}).save_to_disk(
+        str(folder)
+    )
+    report, task = _import(tmp_path, folder)
+    said = " ".join(report.lines)
+    assert "'test_sft' split is the test set" in said
+    assert "trained on 'train_sft'" in said
+    assert "not used: the 'train_gen' and 'test_gen' splits" in said
+    assert len(task.train) == 40 and len(task.test) == 10
+
+
+@pytest.mark.parametrize(
+    ("name", "rows"),
+    [
+        ("glue_test.csv", "text,label\n" + "".join(f"message {n} here,-1\n" for n in range(6))),
+        (
+            "trivia_test.jsonl",
+            "".join(
+                json.dumps({"question": f"Who wrote book {n}?", "answer": {"value": "<unk>"}})
+                + "\n"
+                for n in range(6)
+            ),
+        ),
+        ("csqa_test.csv", "text,label\n" + "".join(f"question {n} asked,\n" for n in range(6))),
+    ],
+)
+def test_a_given_test_file_without_answers_is_refused(tmp_path, name, rows) -> None:
+    train = tmp_path / "train.csv"
+    train.write_text(
+        "text,label\n"
+        + "".join(f"review {n} was {('bad', 'good')[n % 2]},{n % 2}\n" for n in range(30))
+    )
+    given = tmp_path / name
+    given.write_text(rows)
+    with pytest.raises(ImportDataError, match="no answers to score against") as caught:
+        import_task(ImportRequest(sources=(train,), to=tmp_path / "task", test_file=given))
+    assert str(caught.value.file) == str(given) and not (tmp_path / "task").exists()
+
+
+def test_a_hub_parquet_file_reads_lists_and_names_a_sequence_of_class_ids(tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+    chats = datasets.Dataset.from_list(
+        [
+            {
+                "prompt": f"Tell me about topic {n}",
+                "messages": [
+                    {"role": "user", "content": f"Tell me about topic {n}"},
+                    {"role": "assistant", "content": f"Topic {n} is about thing {n * 7}."},
+                ],
+            }
+            for n in range(30)
+        ]
+    )
+    source = tmp_path / "ultrachat.parquet"
+    chats.to_parquet(str(source))  # pandas would read `messages` as numpy arrays
+    report, task = _import(tmp_path, source)
+    assert len(task.train) + len(task.test) == 30
+    assert task.test[0].reference.startswith("Topic ")
+
+    names = ["admiration", "anger", "joy"]
+    features = datasets.Features(
+        {
+            "text": datasets.Value("string"),
+            "labels": datasets.Sequence(datasets.ClassLabel(names=names)),
+        }
+    )
+    emotions = datasets.Dataset.from_dict(
+        {
+            "text": [f"message {n} feels like {names[n % 3]}" for n in range(45)],
+            "labels": [[n % 3] for n in range(45)],
+        },
+        features=features,
+    )
+    source = tmp_path / "go_emotions.parquet"
+    emotions.to_parquet(str(source))
+    report, task = _import(tmp_path, source, force=True)
+    assert sorted(task.labels) == names

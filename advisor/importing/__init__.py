@@ -108,6 +108,7 @@ def import_task(request: ImportRequest, report: ImportReport | None = None) -> I
             documents += test.documents  # SQuAD's validation passages: what its questions need
     if request.test_file is not None:
         given = _read(request.test_file, request, report, role="test")[0]
+        _check_labeled(given.examples, request.test_file)
         held_out, documents = given.examples, documents + given.documents
     if request.corpus is not None:
         corpus = read_corpus(request.corpus)
@@ -207,6 +208,24 @@ def _read(
     for note in [*source.notes, *converted.notes]:
         report.say(f"  {note}")
     return converted, test
+
+
+WITHHELD_ANSWERS = {"", "-1", "<unk>", "none", "null"}  # public test sets' placeholders
+
+
+def _check_labeled(examples: list[Example], path: Path) -> None:
+    """A given test set must carry answers: public test splits often withhold them
+    (GLUE's -1, TriviaQA's '<unk>', CommonsenseQA's empty answerKey)."""
+    answers = {e.answer.strip().lower() for e in examples}
+    if answers <= WITHHELD_ANSWERS:
+        shown = f"every answer is '{next(iter(answers))}'" if answers else "no row has an answer"
+        raise ImportDataError(
+            f"has no answers to score against ({shown}: withheld, as public test sets do)",
+            file=path,
+            field="--test",
+            hint="pass a labeled file as --test (a data set's validation split, often), or "
+            "leave --test out to split the training data",
+        )
 
 
 LEAKAGE_DROPPED = 0.05  # a given test set may lose this share of repeats, with a note

@@ -1,7 +1,7 @@
 """Files to records, and a folder of documents to a corpus.
 
 Records keep where they came from (file and line, row or item) so that every
-problem names it. Tables are read with pandas (Parquet through pyarrow), a
+problem names it. CSV and TSV are read with pandas, Parquet with pyarrow, a
 saved Hugging Face dataset with `datasets`, JSON Lines with our located reader;
 documents: Markdown and text as they are, HTML with its tags dropped, PDF text
 with pypdf (pages without text are reported, not silently skipped).
@@ -294,35 +294,51 @@ def _delimited(path: Path, separator: str) -> Source:
 
 
 def _parquet(path: Path) -> Source:
-    import pandas as pd
     import pyarrow.parquet as pq
 
     try:
-        frame = pd.read_parquet(path)
-        metadata = pq.read_schema(path).metadata or {}
+        table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises its own types for a damaged file
         raise ImportDataError(
             f"not a readable Parquet file ({_first_line(exc)})", file=path
         ) from None
-    source = Source(path, "Parquet", _frame_records(path, frame))
+    metadata = table.schema.metadata or {}
+    # rows as Python values: lists and records stay lists and dicts (pandas would hand
+    # UltraChat's `messages` over as numpy arrays), read as a JSON Lines file's would be
+    if not table.num_rows:
+        raise ImportDataError("the table has no rows", file=path)
+    rows = enumerate(table.to_pylist(), start=1)
+    source = Source(path, "Parquet", [(Where(str(path), n, "row"), row) for n, row in rows])
     # a Parquet file written by `datasets` (the Hugging Face Hub's files) keeps its features
     try:
         features = json.loads(metadata.get(b"huggingface", b"{}")).get("info", {})["features"]
     except (ValueError, KeyError, AttributeError, TypeError):
         features = {}
-    names = {
-        column: feature["names"]
-        for column, feature in (features.items() if isinstance(features, dict) else ())
-        if isinstance(feature, dict)
-        and feature.get("_type") == "ClassLabel"
-        and isinstance(feature.get("names"), list)
-    }
+    names = {}
+    for column, feature in features.items() if isinstance(features, dict) else ():
+        inner = feature.get("feature") if isinstance(feature, dict) else None
+        for candidate in (feature, inner):  # a ClassLabel, or a Sequence / List of one
+            if (
+                isinstance(candidate, dict)
+                and candidate.get("_type") == "ClassLabel"
+                and isinstance(candidate.get("names"), list)
+            ):
+                names[column] = candidate["names"]
     source.notes += name_class_labels(source.records, names)
     return source
 
 
 WITHHELD_LABEL_COLUMNS = ("label", "labels", "answer", "answerkey")
 UNLABELED_CLASS = -1  # what `datasets` stores for an example without a label (GLUE's test sets)
+
+
+def _withheld(value: Any) -> bool:
+    """A test split's placeholder for an answer it does not give: none, an empty string
+    (HellaSwag's `label: ""`, CommonsenseQA's `answerKey`), TriviaQA's `"<unk>"` (bare
+    or as the `value` of its answer record)."""
+    if isinstance(value, dict):
+        value = value.get("value", value.get("text"))
+    return value is None or (isinstance(value, str) and value.strip() in ("", "<unk>"))
 
 
 def name_class_labels(
@@ -383,37 +399,88 @@ def _hf_dataset(path: Path) -> Source:
 
     def unlabeled(split: Dataset) -> bool:
         """Test splits whose labels are withheld: every class id is -1 (GLUE), or every
-        label an empty string (HellaSwag's `label: ""`)."""
+        answer a placeholder (`_withheld`)."""
         columns = list(class_names(split))
         if columns:
             return all(all(v == UNLABELED_CLASS for v in split[c]) for c in columns)
         named = [c for c in split.column_names if c.lower() in WITHHELD_LABEL_COLUMNS]
-        return bool(named) and all(
-            all(v is None or (isinstance(v, str) and not v.strip()) for v in split[c])
-            for c in named
-        )
+        return bool(named) and all(all(_withheld(v) for v in split[c]) for c in named)
 
     if isinstance(data, DatasetDict):
         names = list(data)
-        train_name = "train" if "train" in data else names[0]
-        candidates = [n for n in ("test", "validation") if n in data and n != train_name]
+        candidates = test_split_candidates(names)
         withheld = [n for n in candidates if unlabeled(data[n])]
         test_name = next((n for n in candidates if n not in withheld), None)
+        train_names = train_splits(names, test_name, withheld)
+        if not train_names:  # one labeled split: it is the data, split here
+            train_names, test_name = [test_name or names[0]], None
+        train = [r for name in train_names for r in records(data[name], name)]
         source = Source(
             path,
             f"Hugging Face dataset (splits: {', '.join(names)})",
-            records(data[train_name], train_name),
+            train,
             records(data[test_name], test_name) if test_name else None,
         )
         for name in withheld:
             source.notes.append(f"its '{name}' split has no labels (withheld): not used")
-        source.notes += name_class_labels(source.records, class_names(data[train_name]))
+        if "train" not in names:
+            source.notes.append(f"no 'train' split: trained on {_quoted(train_names)}")
+        unused = [n for n in names if n not in (*train_names, test_name, *withheld)]
+        if unused:
+            source.notes.append(f"not used: the {_quoted(unused)} split" + "s" * (len(unused) > 1))
+        source.notes += name_class_labels(source.records, class_names(data[train_names[0]]))
         if test_name:
             name_class_labels(source.test, class_names(data[test_name]))
         return source
     source = Source(path, "Hugging Face dataset", records(data, "train"))
     source.notes += name_class_labels(source.records, class_names(data))
     return source
+
+
+VALIDATION_SPLITS = ("validation", "valid", "val", "dev")
+
+
+def _split_role(name: str) -> str:
+    """'train', 'test' or 'validation' by a split's name: `test_sft` is a test split,
+    `train_gen` and MMLU's `auxiliary_train` training ones; anything else ''."""
+    words = re.split(r"[^a-z0-9]+", name.lower())
+    if "test" in words:
+        return "test"
+    if "train" in words:
+        return "train"
+    return "validation" if any(w in VALIDATION_SPLITS for w in words) else ""
+
+
+def test_split_candidates(names: list[str]) -> list[str]:
+    """The splits that may be the test set, in the order they are tried: `test`, other
+    test splits (UltraChat's `test_sft`), then `validation` and its kin."""
+    ordered = [
+        n
+        for role in ("test", "validation")
+        for n in [role, *names]
+        if n in names and _split_role(n) == role
+    ]
+    return list(dict.fromkeys(ordered))
+
+
+def train_splits(names: list[str], test: str | None, withheld: list[str]) -> list[str]:
+    """The splits to train on: `train`; else the training splits (the one that pairs
+    with the test split first: `train_sft` for `test_sft`); else every labeled split
+    but the test one (MMLU saved with `test`, `validation` and `dev`); none when the
+    test split is the only labeled one."""
+    if "train" in names:
+        return ["train"]
+    named = [n for n in names if _split_role(n) == "train"]
+    if named:
+        suffix = test.lower().replace("test", "", 1) if test and _split_role(test) == "test" else ""
+        paired = [n for n in named if suffix and n.lower().replace("train", "", 1) == suffix]
+        return paired or named[:1]
+    return [n for n in names if n != test and n not in withheld]
+
+
+def _quoted(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _first_line(exc: BaseException) -> str:
