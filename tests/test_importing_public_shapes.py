@@ -783,3 +783,57 @@ def test_a_hub_parquet_file_reads_lists_and_names_a_sequence_of_class_ids(tmp_pa
     emotions.to_parquet(str(source))
     report, task = _import(tmp_path, source, force=True)
     assert sorted(task.labels) == names
+
+
+def _python_text_csv(path: Path, header: str, rows: list[str]) -> Path:
+    path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_csv_cells_that_print_lists_and_records_are_read_as_them(tmp_path) -> None:
+    # `Dataset.to_csv` / pandas' `to_csv` write nested fields as their Python repr
+    squad = _python_text_csv(
+        tmp_path / "squad.csv",
+        "id,question,context,answers",
+        [
+            f"q{n},Who won game {n}?,Game {n} was won by team {n % 7}.,"
+            f"\"{{'text': array(['team {n % 7}'], dtype=object), 'answer_start': array([17])}}\""
+            for n in range(30)
+        ],
+    )
+    report, task = _import(tmp_path, squad)
+    assert "'answers': lists and records written as Python text" in " ".join(report.lines)
+    assert task.spec.type == "generation" and report.documents == 30
+    assert {item.reference for item in task.test} <= {f"team {n}" for n in range(7)}
+
+    arc = _python_text_csv(
+        tmp_path / "arc.csv",
+        "id,question,choices,answerKey",
+        [
+            f"x{n},Which material {n} conducts heat?,"
+            f"\"{{'text': array(['metal {n}', 'wood {n}', 'glass'], dtype=object), "
+            f"'label': array(['A', 'B', 'C'], dtype=object)}}\",{'ABC'[n % 3]}"
+            for n in range(30)
+        ],
+    )
+    _, task = _import(tmp_path, arc, force=True)
+    assert set(task.labels) == {"A", "B", "C"} and "metal" in task.test[0].question
+
+    emotions = _python_text_csv(
+        tmp_path / "go_emotions.csv",
+        "text,labels",
+        [f"message {n} feels like {n % 3},[{n % 3}]" for n in range(30)],
+    )
+    _, task = _import(tmp_path, emotions, force=True)
+    assert set(task.labels) == {"0", "1", "2"}
+
+
+def test_bracketed_text_stays_text(tmp_path) -> None:
+    notes = _python_text_csv(
+        tmp_path / "notes.csv",
+        "text,label",
+        [f"[draft {n}] the {('bad', 'good')[n % 2]} review,{n % 2}" for n in range(30)],
+    )
+    report, task = _import(tmp_path, notes)
+    assert "Python text" not in " ".join(report.lines)
+    assert task.test[0].question.startswith("[draft ")

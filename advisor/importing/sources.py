@@ -285,12 +285,66 @@ def _delimited(path: Path, separator: str) -> Source:
         raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
     kind = {",": "CSV", "\t": "TSV"}.get(separator, f"CSV ('{separator}'-separated)")
     source = Source(path, kind, _frame_records(path, frame, unit="line", header=headed))
+    parsed = _parse_structured_cells(source.records)
+    if parsed:
+        source.notes.append(
+            f"{_quoted(parsed)}: lists and records written as Python text (pandas' "
+            "`to_csv`, `datasets`' `to_csv`), read as the values they print"
+        )
     if not headed:
         source.notes.append(
             f"the first line is data, not column names: columns are 'column 1' to "
             f"'column {frame.shape[1]}' (--text-col 'column 2' picks one; repeat it to read several)"
         )
     return source
+
+
+NUMPY_ARRAY = re.compile(
+    r"\barray\((\[[^\[\]]*\])(?:,\s*dtype=[\w.]+)?\)"
+)  # array(['a'], dtype=object)
+NUMPY_NUMBERS = re.compile(r"\[\s*-?\d+(?:\.\d*)?(?:\s+-?\d+(?:\.\d*)?)*\s*\]")  # "[0 27]"
+NUMPY_STRINGS = re.compile(r"(['\"])\s+(['\"])")  # "['a' 'b']": numpy prints no commas
+
+
+def _python_value(cell: str) -> Any:
+    """The list or dict a cell prints (`[0 27]`, `{'text': array(['Denver'], ...)}`,
+    `[{'role': 'user', ...}]`), or None when it is text."""
+    import ast
+
+    text = cell.strip()
+    if not text or text[0] + text[-1] not in ("[]", "{}"):
+        return None
+    if NUMPY_NUMBERS.fullmatch(text):
+        return [ast.literal_eval(number) for number in text[1:-1].split()]
+    text = NUMPY_STRINGS.sub(r"\1, \2", NUMPY_ARRAY.sub(r"\1", text))
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, list | dict) else None
+
+
+def _parse_structured_cells(records: list[tuple[Where, dict[str, Any]]]) -> list[str]:
+    """Replace, in place, the cells of every column whose filled cells all print a list
+    or a dict by those values (a table written from a data set with nested fields:
+    SQuAD's `answers`, ARC's `choices`, chat `messages`); the columns' names."""
+    columns = list(records[0][1]) if records else []
+    parsed = []
+    for column in columns:
+        cells = [r.get(column) for _, r in records]
+        filled = [c for c in cells if isinstance(c, str) and c.strip()]
+        if not filled or any(c.strip()[:1] not in "[{" for c in filled):
+            continue
+        values = [_python_value(c) for c in filled]
+        if any(v is None for v in values):
+            continue
+        found = iter(values)
+        for _, record in records:
+            cell = record.get(column)
+            if isinstance(cell, str) and cell.strip():
+                record[column] = next(found)
+        parsed.append(column)
+    return parsed
 
 
 def _parquet(path: Path) -> Source:
