@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from advisor.importing import ImportDataError, ImportRequest, import_task
-from advisor.importing.formats import Example, Where
+from advisor.importing.formats import Example, Options, Where
 from advisor.importing.split import split_examples
 from advisor.tasks import load_task
 
@@ -837,3 +837,23 @@ def test_bracketed_text_stays_text(tmp_path) -> None:
     report, task = _import(tmp_path, notes)
     assert "Python text" not in " ".join(report.lines)
     assert task.test[0].question.startswith("[draft ")
+
+
+def test_a_title_beside_the_text_joins_the_input_of_a_classification(tmp_path) -> None:
+    # Amazon Polarity and DBpedia: label, title, content
+    rows = [
+        {
+            "label": n % 2,
+            "title": f"{('Awful', 'Great')[n % 2]} record {n}",
+            "content": f"Bought this album number {n} last week.",
+        }
+        for n in range(40)
+    ]
+    source = _jsonl(tmp_path / "amazon_polarity.jsonl", rows)
+    report, task = _import(tmp_path, source)
+    assert "'title' and 'content' are the input" in " ".join(report.lines)
+    question = task.test[0].question
+    assert question.startswith("title: ") and "\ncontent: Bought this album" in question
+
+    _, task = _import(tmp_path, source, force=True, options=Options(text_col="content"))
+    assert task.test[0].question.startswith("Bought this album")

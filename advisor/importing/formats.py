@@ -337,6 +337,20 @@ ANSWER_COLUMNS = (
     "highlights",
 )
 CONTEXT_COLUMNS = ("context", "passage")
+# a title beside a text column joins it in a classification's input (Amazon Polarity's
+# `title` and `content`, DBpedia's); never beside a question (SQuAD's article title)
+TITLE_COLUMNS = ("title", "subject", "headline", "review_title", "review_headline")
+BODY_COLUMNS = (
+    "text",
+    "content",
+    "body",
+    "description",
+    "review",
+    "review_text",
+    "review_body",
+    "document",
+    "article",
+)
 # Sentence-pair tasks (GLUE's MNLI, RTE, MRPC, QQP; SNLI): the input is both texts.
 PAIR_COLUMNS = (("premise", "hypothesis"), ("sentence1", "sentence2"), ("question1", "question2"))
 
@@ -516,6 +530,18 @@ def _table(records: Records, options: Options) -> Converted:
         out.notes.append(f"'{names}' names the classes of '{target}': its names are the labels")
         target = names
     named = source in (options.text_col, options.question_col) or column_key(source) in TEXT_COLUMNS
+    title = None if options.text_col else _column(columns, None, TITLE_COLUMNS, "", first_where)
+    if (
+        task_type == "classification"
+        and title not in (None, source, target)
+        and column_key(source) in BODY_COLUMNS
+    ):  # Amazon Polarity, DBpedia: a title and its text, both read by the label
+        records = _joined_pairs(records, (title, source))
+        out.notes.append(
+            f"'{title}' and '{source}' are the input, a title and its text "
+            f"(--text-col {source} reads the text alone)"
+        )
+        source = f"{title} + {source}"
     context = _column(columns, None, CONTEXT_COLUMNS, "", first_where)
     if context in (source, target):
         context = None
