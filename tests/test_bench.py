@@ -7,6 +7,7 @@ measurement) on the tiny Llama, a few steps and questions. With TRL missing
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -109,6 +110,23 @@ def test_bench_of_e2e_only_measures_neither_sft_nor_generation(tmp_path):
         "decode_vs_batched_generate": None,
     }
     assert report["e2e"]["standard"] == {"skipped": "--skip-e2e"}
+
+
+@pytest.mark.parametrize(
+    ("only", "skip_e2e", "why"),
+    [
+        ("generation", False, "--only generation"),
+        ("sft", False, "--only sft"),
+        ("e2e", False, None),
+        (None, False, None),
+        ("generation", True, "--skip-e2e"),
+    ],
+)
+def test_only_a_part_runs_no_end_to_end_compare(only, skip_e2e, why):
+    from benchmarks.perf.bench import e2e_skipped
+
+    args = argparse.Namespace(only=only, skip_e2e=skip_e2e, in_process=False)
+    assert e2e_skipped(args) == why
 
 
 @pytest.mark.slow

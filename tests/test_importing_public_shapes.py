@@ -857,3 +857,21 @@ def test_a_title_beside_the_text_joins_the_input_of_a_classification(tmp_path) -
 
     _, task = _import(tmp_path, source, force=True, options=Options(text_col="content"))
     assert task.test[0].question.startswith("Bought this album")
+
+
+def test_other_flag_columns_of_a_multi_label_set_are_named(tmp_path) -> None:
+    # Jigsaw's toxic comments: a 0/1 column per kind of toxicity
+    rows = [
+        {
+            "id": f"c{n:04d}",
+            "comment_text": f"comment number {n} says {('thanks', 'you fool')[n % 2]}",
+            "toxic": n % 2,
+            "obscene": int(n % 4 == 1),
+            "insult": int(n % 6 == 1),
+        }
+        for n in range(40)
+    ]
+    report, task = _import(tmp_path, _jsonl(tmp_path / "jigsaw.jsonl", rows))
+    said = " ".join(report.lines)
+    assert "'obscene', 'insult' also hold 0/1 flags" in said and "only 'toxic' is read" in said
+    assert set(task.labels) == {"0", "1"}

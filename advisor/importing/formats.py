@@ -590,6 +590,13 @@ def _table(records: Records, options: Options) -> Converted:
     out.notes.append(f"columns: '{source}' → '{target}'{how}")
     if how:
         out.notes.append("pass --text-col and --label-col to choose other columns")
+    flags = [] if options.label_col else _other_flags(records, columns, source, target)
+    if flags:
+        shown = ", ".join(f"'{c}'" for c in flags[:5]) + (", ..." if len(flags) > 5 else "")
+        out.notes.append(
+            f"{shown} also hold 0/1 flags (a multi-label set, as Jigsaw's): only '{target}' "
+            "is read; --label-col picks another"
+        )
     if unanswered:
         out.notes.append(f"{unanswered:,} questions without an answer left out")
     for column in (source, target):
@@ -610,6 +617,20 @@ def _table(records: Records, options: Options) -> Converted:
             "retrieves and cpt trains on"
         )
     return out
+
+
+def _other_flags(records: Records, columns: list[str], source: str, target: str) -> list[str]:
+    """The columns besides the label that hold 0/1 flags as the label does: one label
+    of several (Jigsaw's toxic, obscene, insult...), the rest unread."""
+    sample = [record for _, record in records[:CONTENT_SAMPLE]]
+
+    def flags(column: str) -> bool:
+        values = {str(r.get(column)).strip() for r in sample}
+        return bool(values) and values <= {"0", "1", "0.0", "1.0"}
+
+    if target not in columns or not flags(target):
+        return []
+    return [c for c in columns if c not in (source, target) and not _id_like(c) and flags(c)]
 
 
 def _single_labels(records: Records, column: str) -> Records:

@@ -299,9 +299,8 @@ def _delimited(path: Path, separator: str) -> Source:
     return source
 
 
-NUMPY_ARRAY = re.compile(
-    r"\barray\((\[[^\[\]]*\])(?:,\s*dtype=[\w.]+)?\)"
-)  # array(['a'], dtype=object)
+# numpy's repr of a 1-D array inside a printed record: array(['a', 'b'], dtype=object)
+NUMPY_ARRAY = re.compile(r"\barray\((\[[^\[\]]*\])(?:,\s*dtype=[\w.]+)?\)")
 NUMPY_NUMBERS = re.compile(r"\[\s*-?\d+(?:\.\d*)?(?:\s+-?\d+(?:\.\d*)?)*\s*\]")  # "[0 27]"
 NUMPY_STRINGS = re.compile(r"(['\"])\s+(['\"])")  # "['a' 'b']": numpy prints no commas
 

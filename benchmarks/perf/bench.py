@@ -567,6 +567,16 @@ def measurement_names(settings: Settings) -> list[str]:
     return [*names, "matmul", "generate:advisor", "generate:one_by_one", "generate:batched"]
 
 
+def e2e_skipped(args: argparse.Namespace) -> str | None:
+    """Why the end-to-end compares are not run, or None: `--only sft` and `--only
+    generation` measure their part alone."""
+    if args.skip_e2e:
+        return "--skip-e2e"
+    if args.in_process:
+        return "--in-process"
+    return f"--only {args.only}" if args.only in ("sft", "generation") else None
+
+
 def skipped_measurements(names: list[str], only: str | None) -> list[str]:
     """The measurements `--only` leaves out (generation: every `generate:*`; sft: the
     rest; e2e: all of them, only the end-to-end compares run)."""
@@ -961,8 +971,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             raw[name].append(result)
     e2e_results: dict[str, Any] = {}
     for profile in args.e2e_profiles.split(","):
-        if args.skip_e2e or args.in_process:
-            e2e_results[profile] = {"skipped": "--skip-e2e" if args.skip_e2e else "--in-process"}
+        why = e2e_skipped(args)
+        if why:
+            e2e_results[profile] = {"skipped": why}
             continue
         runs = []
         for run in range(args.runs):
