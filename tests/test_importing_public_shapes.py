@@ -858,6 +858,17 @@ def test_a_title_beside_the_text_joins_the_input_of_a_classification(tmp_path) -
     _, task = _import(tmp_path, source, force=True, options=Options(text_col="content"))
     assert task.test[0].question.startswith("Bought this album")
 
+    emails = [  # Enron spam: Subject, Message, Spam/Ham
+        {
+            "Subject": f"offer {n}",
+            "Message": f"mail {n} body text",
+            "Spam/Ham": ("ham", "spam")[n % 2],
+        }
+        for n in range(40)
+    ]
+    _, task = _import(tmp_path, _jsonl(tmp_path / "enron.jsonl", emails), force=True)
+    assert task.test[0].question.startswith("Subject: offer ")
+
 
 def test_other_flag_columns_of_a_multi_label_set_are_named(tmp_path) -> None:
     # Jigsaw's toxic comments: a 0/1 column per kind of toxicity

@@ -344,6 +344,7 @@ BODY_COLUMNS = (
     "text",
     "content",
     "body",
+    "message",  # an email's subject and message (Enron spam)
     "description",
     "review",
     "review_text",
