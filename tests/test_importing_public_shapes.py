@@ -886,3 +886,55 @@ def test_other_flag_columns_of_a_multi_label_set_are_named(tmp_path) -> None:
     said = " ".join(report.lines)
     assert "'obscene', 'insult' also hold 0/1 flags" in said and "only 'toxic' is read" in said
     assert set(task.labels) == {"0", "1"}
+
+
+@pytest.mark.parametrize(
+    ("shape", "row", "first"),
+    [
+        (  # MMLU's CSV files: question, A, B, C, D, answer
+            "mmlu",
+            lambda n, q: {
+                "question": q,
+                "A": f"saw {n}",
+                "B": "drill",
+                "C": "nail",
+                "D": "glue",
+                "answer": "ABCD"[n % 4],
+            },
+            "A) saw",
+        ),
+        (  # MedMCQA: opa..opd and the index of the right one, from 0
+            "medmcqa",
+            lambda n, q: {
+                "question": q,
+                "opa": f"saw {n}",
+                "opb": "drill",
+                "opc": 12,
+                "opd": "glue",
+                "cop": n % 4,
+            },
+            "A) saw",
+        ),
+        (  # WinoGrande: option1, option2 and an answer counted from 1
+            "winogrande",
+            lambda n, q: {
+                "sentence": q,
+                "option1": f"saw {n}",
+                "option2": "glue",
+                "answer": str(n % 2 + 1),
+            },
+            "A) saw",
+        ),
+    ],
+)
+def test_options_in_columns_are_lettered_in_order(tmp_path, shape, row, first) -> None:
+    rows = [row(n, q) for n, q in enumerate(MC_QUESTIONS)]
+    _, task = _import(tmp_path, _jsonl(tmp_path / f"{shape}.jsonl", rows))
+    for item in task.test:
+        n = MC_QUESTIONS.index(item.question.splitlines()[0])
+        assert f"\n{first} {n}\n" in item.question
+        expected = row(n, MC_QUESTIONS[n])
+        key = {"mmlu": "answer", "medmcqa": "cop", "winogrande": "answer"}[shape]
+        value = expected[key]
+        letter = value if shape == "mmlu" else "ABCD"[int(value) - (shape == "winogrande")]
+        assert item.reference == letter

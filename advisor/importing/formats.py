@@ -696,7 +696,7 @@ def _label_names_column(columns: list[str], target: str, records: Records) -> st
 
 CHOICE_COLUMNS = ("choices", "options", "endings")
 STEM_COLUMNS = ("question", "question_stem", "stem", "ctx", "goal", "sentence", "prompt")
-KEY_COLUMNS = ("answerkey", "answer_key", "answer", "label", "gold", "correct")
+KEY_COLUMNS = ("answerkey", "answer_key", "answer", "label", "gold", "correct", "cop")
 PASSAGE_COLUMNS = ("article", "context", "passage")
 LETTERS = "ABCDEFGHIJ"
 
@@ -710,21 +710,21 @@ def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] |
     question = first.get(keys.get("question"))
     nested = isinstance(question, dict) and "stem" in question and "choices" in question
     choice_key = next((keys[c] for c in CHOICE_COLUMNS if c in keys), None)
-    paired = [keys[c] for c in ("sol1", "sol2", "option1", "option2") if c in keys]
-    if not nested and choice_key is None and len(paired) != 2:
+    paired = _option_columns(keys)
+    if not nested and choice_key is None and len(paired) < 2:
         return None
     answer_key = next((keys[c] for c in KEY_COLUMNS if c in keys), None)
     stem_key = next((keys[c] for c in STEM_COLUMNS if c in keys), None)
     if answer_key is None or (stem_key is None and not nested):
         return None
     passage_key = next((keys[c] for c in PASSAGE_COLUMNS if c in keys), None)
-    converted = []
+    rows = []
     for where, record in records:
         if nested:
             stem, raw = record[keys["question"]].get("stem"), record[keys["question"]]["choices"]
         else:
             stem = record.get(stem_key)
-            raw = record.get(choice_key) if choice_key else [record.get(k) for k in paired]
+            raw = record.get(choice_key) if choice_key else [_cell(record.get(k)) for k in paired]
         texts, labels = _choices(raw)
         if not texts:
             raise where.error("expected a list of answer choices", choice_key or "choices")
@@ -734,16 +734,17 @@ def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] |
                 answer = LETTERS[labels.index(str(answer).strip())]
             labels = None
         labels = labels or list(LETTERS[: len(texts)])
-        if (
-            isinstance(answer, int | float)
-            and not isinstance(answer, bool)
-            or (
-                isinstance(answer, str)
-                and answer.strip().isdigit()
-                and answer.strip() not in labels
-            )
-        ):
-            index = int(float(answer))
+        index = _option_index(answer, labels)
+        rows.append((where, record, stem, texts, labels, answer, index))
+    # WinoGrande's `answer` counts its options from 1 (option1, option2); PIQA's from 0
+    indices = [(index, len(texts)) for *_, texts, _, _, index in rows if index is not None]
+    base = (
+        1 if indices and all(i != 0 for i, _ in indices) and any(i == n for i, n in indices) else 0
+    )
+    converted = []
+    for where, record, stem, texts, labels, answer, index in rows:
+        if index is not None:
+            index -= base
             answer = labels[index] if 0 <= index < len(labels) else None  # -1: no gold label
         lines = [f"{label}) {text}" for label, text in zip(labels, texts, strict=True)]
         passage = record.get(passage_key) if passage_key else None
@@ -755,6 +756,44 @@ def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] |
         converted,
         "nested question and choices" if nested else f"'{choice_key or ' / '.join(paired)}'",
     )
+
+
+OPTION_COLUMN_SETS = (
+    ("sol1", "sol2"),  # PIQA
+    ("option1", "option2"),  # WinoGrande
+    tuple("abcdefghij"),  # MMLU's CSV: question, A, B, C, D, answer
+    tuple(f"option_{x}" for x in "abcdefghij"),  # optionA, option_a, "Option A"
+    tuple(f"op{x}" for x in "abcdefghij"),  # MedMCQA: opa, opb, opc, opd
+)
+
+
+def _option_columns(keys: dict[str, str]) -> list[str]:
+    """A row's options spread over columns, in order: the longest run of a known set
+    present from its first name on (A, B, C, D; opa, opb...), at least two; else []."""
+    for names in OPTION_COLUMN_SETS:
+        run = []
+        for name in names:
+            if name not in keys:
+                break
+            run.append(keys[name])
+        if len(run) >= 2:
+            return run
+    return []
+
+
+def _option_index(answer: Any, labels: list[str]) -> int | None:
+    """The number an answer gives for its option (HellaSwag's 3, WinoGrande's "2"), or
+    None when it is a label (a letter) or no number."""
+    if isinstance(answer, int | float) and not isinstance(answer, bool):
+        return int(answer)
+    if isinstance(answer, str) and answer.strip().isdigit() and answer.strip() not in labels:
+        return int(answer.strip())
+    return None
+
+
+def _cell(value: Any) -> Any:
+    """An option cell as text (a number option, 12, is the text '12')."""
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _choices(raw: Any) -> tuple[list[str], list[str] | None]:
