@@ -938,3 +938,17 @@ def test_options_in_columns_are_lettered_in_order(tmp_path, shape, row, first) -
         value = expected[key]
         letter = value if shape == "mmlu" else "ABCD"[int(value) - (shape == "winogrande")]
         assert item.reference == letter
+
+
+def test_mmlus_own_header_less_csv_is_read_as_multiple_choice(tmp_path) -> None:
+    source = tmp_path / "anatomy_test.csv"  # MMLU's data/test/*.csv: no header row
+    source.write_text(
+        "".join(
+            f'"{q}",saw {n},drill,nail,glue,{"ABCD"[n % 4]}\n' for n, q in enumerate(MC_QUESTIONS)
+        )
+    )
+    report, task = _import(tmp_path, source)
+    assert "multiple choice" in " ".join(report.lines) and set(task.labels) == set("ABCD")
+    item = task.test[0]
+    n = MC_QUESTIONS.index(item.question.splitlines()[0])
+    assert f"\nA) saw {n}\nB) drill\n" in item.question and item.reference == "ABCD"[n % 4]

@@ -711,10 +711,12 @@ def _multiple_choice(records: Records) -> tuple[list[tuple[Where, dict]], str] |
     nested = isinstance(question, dict) and "stem" in question and "choices" in question
     choice_key = next((keys[c] for c in CHOICE_COLUMNS if c in keys), None)
     paired = _option_columns(keys)
-    if not nested and choice_key is None and len(paired) < 2:
-        return None
     answer_key = next((keys[c] for c in KEY_COLUMNS if c in keys), None)
     stem_key = next((keys[c] for c in STEM_COLUMNS if c in keys), None)
+    if not nested and choice_key is None and not paired and _unnamed_options(records):
+        stem_key, *paired, answer_key = list(first)
+    if not nested and choice_key is None and len(paired) < 2:
+        return None
     if answer_key is None or (stem_key is None and not nested):
         return None
     passage_key = next((keys[c] for c in PASSAGE_COLUMNS if c in keys), None)
@@ -779,6 +781,17 @@ def _option_columns(keys: dict[str, str]) -> list[str]:
         if len(run) >= 2:
             return run
     return []
+
+
+def _unnamed_options(records: Records) -> bool:
+    """Whether a header-less table is laid out as MMLU's own CSV files are: the
+    question, two or more options, and a last column of the options' letters."""
+    columns = list(records[0][1])
+    if len(columns) < 4 or not all(re.fullmatch(r"column \d+", c) for c in columns):
+        return False
+    letters = set(LETTERS[: len(columns) - 2])
+    answers = {str(r.get(columns[-1])).strip() for _, r in records[:CONTENT_SAMPLE]}
+    return answers <= letters and len(answers) >= 2
 
 
 def _option_index(answer: Any, labels: list[str]) -> int | None:
