@@ -827,6 +827,24 @@ def test_csv_cells_that_print_lists_and_records_are_read_as_them(tmp_path) -> No
     _, task = _import(tmp_path, emotions, force=True)
     assert set(task.labels) == {"0", "1", "2"}
 
+    chats = tmp_path / "chats.csv"  # JSON in the cells, with its true and null
+    pd = pytest.importorskip("pandas")
+    pd.DataFrame(
+        {
+            "messages": [
+                json.dumps(
+                    [
+                        {"role": "user", "content": f"hello number {n}", "flagged": False},
+                        {"role": "assistant", "content": f"hi {n}", "name": None},
+                    ]
+                )
+                for n in range(30)
+            ]
+        }
+    ).to_csv(chats, index=False)
+    _, task = _import(tmp_path, chats, force=True)
+    assert task.test[0].reference.startswith("hi ")
+
 
 def test_bracketed_text_stays_text(tmp_path) -> None:
     notes = _python_text_csv(

@@ -307,7 +307,7 @@ NUMPY_STRINGS = re.compile(r"(['\"])\s+(['\"])")  # "['a' 'b']": numpy prints no
 
 def _python_value(cell: str) -> Any:
     """The list or dict a cell prints (`[0 27]`, `{'text': array(['Denver'], ...)}`,
-    `[{'role': 'user', ...}]`), or None when it is text."""
+    `[{'role': 'user', ...}]`) or holds as JSON, or None when it is text."""
     import ast
 
     text = cell.strip()
@@ -315,11 +315,14 @@ def _python_value(cell: str) -> Any:
         return None
     if NUMPY_NUMBERS.fullmatch(text):
         return [ast.literal_eval(number) for number in text[1:-1].split()]
-    text = NUMPY_STRINGS.sub(r"\1, \2", NUMPY_ARRAY.sub(r"\1", text))
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
+        value = json.loads(text)  # JSON in a cell: {"a": true, "b": null}
+    except ValueError:
+        text = NUMPY_STRINGS.sub(r"\1, \2", NUMPY_ARRAY.sub(r"\1", text))
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return None
     return value if isinstance(value, list | dict) else None
 
 
