@@ -32,7 +32,7 @@ from advisor.importing.formats import (
     looks_like_labels,
     resolve_format,
 )
-from advisor.importing.sources import read_corpus, read_source
+from advisor.importing.sources import WITHHELD_PLACEHOLDERS, read_corpus, read_source
 from advisor.importing.split import split_examples
 from advisor.tasks import check_task, normalise_question
 
@@ -210,7 +210,8 @@ def _read(
     return converted, test
 
 
-WITHHELD_ANSWERS = {"", "-1", "<unk>", "none", "null"}  # public test sets' placeholders
+# a given test file's placeholders: a split's, and the -1 / none of a table's label cells
+WITHHELD_ANSWERS = {*WITHHELD_PLACEHOLDERS, "-1", "none", "null"}
 
 
 def _check_labeled(examples: list[Example], path: Path) -> None:

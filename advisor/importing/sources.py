@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from advisor.display import joined
 from advisor.fileio import read_jsonl, read_text
 from advisor.importing.formats import ImportDataError, Where
 
@@ -209,14 +210,12 @@ def _record_list(data: dict[str, Any]) -> Any:
     return lists[0] if len(lists) == 1 else data
 
 
-def _frame_records(
-    path: Path, frame: Any, unit: str = "row", header: bool = True
+def _table_records(
+    path: Path, rows: list[dict[str, Any]], unit: str = "row", offset: int = 0
 ) -> list[tuple[Where, dict]]:
-    if frame.empty:
+    """A table's rows, each with its place (row n, or line n + `offset`)."""
+    if not rows:
         raise ImportDataError("the table has no rows", file=path)
-    rows = frame.to_dict(orient="records")
-    # a CSV row n is on line n + 1 (the header is line 1)
-    offset = 1 if unit == "line" and header else 0
     return [(Where(str(path), n + offset, unit), row) for n, row in enumerate(rows, start=1)]
 
 
@@ -284,7 +283,9 @@ def _delimited(path: Path, separator: str) -> Source:
     except pd.errors.ParserError as exc:
         raise ImportDataError(f"not a readable table ({_first_line(exc)})", file=path) from None
     kind = {",": "CSV", "\t": "TSV"}.get(separator, f"CSV ('{separator}'-separated)")
-    source = Source(path, kind, _frame_records(path, frame, unit="line", header=headed))
+    # a CSV row n is on line n + 1 (the header is line 1)
+    rows = frame.to_dict(orient="records")
+    source = Source(path, kind, _table_records(path, rows, unit="line", offset=int(headed)))
     parsed = _parse_structured_cells(source.records)
     if parsed:
         source.notes.append(
@@ -361,10 +362,7 @@ def _parquet(path: Path) -> Source:
     metadata = table.schema.metadata or {}
     # rows as Python values: lists and records stay lists and dicts (pandas would hand
     # UltraChat's `messages` over as numpy arrays), read as a JSON Lines file's would be
-    if not table.num_rows:
-        raise ImportDataError("the table has no rows", file=path)
-    rows = enumerate(table.to_pylist(), start=1)
-    source = Source(path, "Parquet", [(Where(str(path), n, "row"), row) for n, row in rows])
+    source = Source(path, "Parquet", _table_records(path, table.to_pylist()))
     # a Parquet file written by `datasets` (the Hugging Face Hub's files) keeps its features
     try:
         features = json.loads(metadata.get(b"huggingface", b"{}")).get("info", {})["features"]
@@ -388,13 +386,16 @@ WITHHELD_LABEL_COLUMNS = ("label", "labels", "answer", "answerkey")
 UNLABELED_CLASS = -1  # what `datasets` stores for an example without a label (GLUE's test sets)
 
 
+WITHHELD_PLACEHOLDERS = ("", "<unk>")  # a withheld answer's text in public test splits
+
+
 def _withheld(value: Any) -> bool:
     """A test split's placeholder for an answer it does not give: none, an empty string
     (HellaSwag's `label: ""`, CommonsenseQA's `answerKey`), TriviaQA's `"<unk>"` (bare
     or as the `value` of its answer record)."""
     if isinstance(value, dict):
         value = value.get("value", value.get("text"))
-    return value is None or (isinstance(value, str) and value.strip() in ("", "<unk>"))
+    return value is None or (isinstance(value, str) and value.strip() in WITHHELD_PLACEHOLDERS)
 
 
 def name_class_labels(
@@ -535,8 +536,7 @@ def train_splits(names: list[str], test: str | None, withheld: list[str]) -> lis
 
 
 def _quoted(names: list[str]) -> str:
-    quoted = [f"'{n}'" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    return joined([f"'{n}'" for n in names])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from advisor.decision import SCENARIO_SPACE, Recommendation, Scenario, random_scenario, recommend
 from advisor.decision.recommendation import NOT_ADVISED
+from advisor.display import joined
 from advisor.quiz.bank import LETTERS, Question
 
 GENERATED_TOPIC = "generated"
@@ -241,7 +242,7 @@ def describe_scenario(scenario: Scenario) -> str:
         value = getattr(scenario, name)
         if name == "gaps":
             if value:
-                sentences.append(f"Today the base model {_join([_GAPS[g] for g in value])}.")
+                sentences.append(f"Today the base model {joined([_GAPS[g] for g in value])}.")
             continue
         if name not in scenario.known() or name not in _SENTENCES:
             continue
@@ -303,10 +304,6 @@ def _explain(recommendation: Recommendation, distractors: list[str]) -> str:
             against.setdefault(verdict.against[0].rationale, []).append(verdict.label)
     for rationale, labels in against.items():
         lines.append(
-            f"{_join(labels)} {'is' if len(labels) == 1 else 'are'} not advised: {rationale}"
+            f"{joined(labels)} {'is' if len(labels) == 1 else 'are'} not advised: {rationale}"
         )
     return "\n".join(lines)
-
-
-def _join(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
