@@ -129,6 +129,17 @@ def test_only_a_part_runs_no_end_to_end_compare(only, skip_e2e, why):
     assert e2e_skipped(args) == why
 
 
+def test_end_to_end_settings_follow_the_timed_compare():
+    from benchmarks.perf.bench import e2e_command, parse_args
+
+    args = parse_args(["--only", "e2e", "--e2e-set", "model.dtype=float32", "--e2e-set", "seed=1"])
+    command = e2e_command("banking", "standard", "/tmp/runs", args.e2e_set)
+
+    assert command[-2:] == ["model.dtype=float32", "seed=1"]
+    assert command[command.index("--profile") + 1] == "standard"
+    assert parse_args([]).e2e_set == []
+
+
 @pytest.mark.slow
 def test_bench_against_trl_on_the_same_batches(tmp_path):
     pytest.importorskip("trl")

@@ -598,11 +598,18 @@ def run_order(names: list[str], run: int) -> list[str]:
     return swapped
 
 
-def e2e(task: str, profile: str, log: Path) -> dict[str, Any]:
+def e2e_command(task: str, profile: str, runs_dir: str, overrides: Sequence[str] = ()) -> list[str]:
+    """The timed `advisor compare`, with the `--e2e-set` overrides after it
+    (`model.dtype=float32` times the fp32 run on a CPU that would pick bf16)."""
+    command = [sys.executable, "-c", "from advisor.cli import main; main()", "compare"]
+    command += ["--task", task, "--profile", profile, "--runs-dir", runs_dir, "--fresh"]
+    return [*command, *overrides]
+
+
+def e2e(task: str, profile: str, log: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
     """`advisor compare --task <task> --profile <profile>`, fresh, in a scratch runs folder."""
     with tempfile.TemporaryDirectory() as runs_dir:
-        command = [sys.executable, "-c", "from advisor.cli import main; main()", "compare"]
-        command += ["--task", task, "--profile", profile, "--runs-dir", runs_dir, "--fresh"]
+        command = e2e_command(task, profile, runs_dir, overrides)
         wall, peak, status = _run_and_wait(command, log)
     if status != 0:
         return {"error": f"exit status {status}: {_tail(log)}"}
@@ -872,8 +879,9 @@ def print_report(report: dict[str, Any]) -> None:
         )
     for profile, entry in e2e_.items():
         if "wall_s" in entry:
+            settings_ = "".join(f" {o}" for o in entry.get("overrides", []))
             table.add_row(
-                f"compare --profile {profile}: wall s / peak RSS MB",
+                f"compare --profile {profile}{settings_}: wall s / peak RSS MB",
                 f"{_cell(entry['wall_s'])} / {_cell(entry['peak_rss_mb'], '{:,.0f}')}",
                 "",
                 "",
@@ -911,6 +919,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--e2e-profiles", default="quick,standard", help="profiles timed end to end"
+    )
+    parser.add_argument(
+        "--e2e-set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting for every end-to-end compare, as `advisor compare` takes it "
+        "(repeatable; e.g. model.dtype=float32 for the fp32 run on a CPU with native bf16)",
     )
     parser.add_argument(
         "--out", type=Path, help="the JSON file (default: results/<date>-<machine>.json)"
@@ -982,8 +998,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 file=sys.stderr,
                 flush=True,
             )
-            runs.append(e2e(args.task, profile, log))
+            runs.append(e2e(args.task, profile, log, args.e2e_set))
         e2e_results[profile] = {
+            "overrides": list(args.e2e_set),
             "wall_s": spread(_field(runs, "wall_s")),
             "peak_rss_mb": spread(_field(runs, "peak_rss_mb")),
             **({"failed": _why_missing(runs)} if _why_missing(runs) else {}),
