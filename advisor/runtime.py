@@ -45,17 +45,25 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> list[str]:
+    """The CPU's flags for native bf16 (`avx512_bf16`, `amx_bf16`) that /proc/cpuinfo lists."""
+    try:
+        flags = set(cpuinfo.read_text().split())
+    except OSError:
+        return []
+    return [flag for flag in BF16_FLAGS if flag in flags]
+
+
 def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bf16 natively (AVX512-BF16 or AMX on x86).
 
     Without it, torch emulates bf16 on the CPU and it is slower than fp32, so
     `dtype=auto` only picks bf16 where this holds.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool(cpu_bf16_flags())
 
 
 def pick_device(device: str = "auto", dtype: str = "auto", threads: int = 0) -> DeviceInfo:

@@ -44,6 +44,7 @@ def assert_common_shape(report: dict) -> None:
     machine = report["machine"]
     assert machine["cpu"] and machine["cores"] >= 1
     assert isinstance(machine["native_bf16"], bool)
+    assert machine["native_bf16"] == bool(machine["bf16_flags"])
     assert isinstance(machine["cpu_capability"], str) and machine["cpu_capability"]
     assert set(report["ratios"]) == {
         "sft_vs_trl",
@@ -192,3 +193,21 @@ def test_decoder_profile_reports_the_products_by_shape(tmp_path, capsys):
     names = [name for name, _ in report["operators"]]
     assert {p["op"] for p in report["products"]} <= set(names)
     assert "matrix products by shape" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        ("fpu avx2 fma", []),
+        ("avx512f avx512_bf16 avx512_vnni", ["avx512_bf16"]),
+        ("avx512_bf16 amx_bf16 amx_tile", ["avx512_bf16", "amx_bf16"]),
+        ("avx512_bf16x amx_bf16_extra", []),  # whole flags only
+    ],
+)
+def test_the_machine_names_which_native_bf16_it_has(tmp_path, flags, named):
+    from advisor.runtime import cpu_bf16_flags
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"model name\t: a CPU\nflags\t\t: {flags}\n")
+    assert cpu_bf16_flags(cpuinfo) == named
+    assert cpu_bf16_flags(tmp_path / "missing") == []

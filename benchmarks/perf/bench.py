@@ -17,8 +17,10 @@ One invocation measures, on one machine, with one model and the same data:
   token costs in a plain LoRA step (see `flops_per_token`).
 - Generation: answer tokens per second of advisor's decoder against one
   `model.generate()` call per question and against transformers' batched
-  `generate` (left padding), greedy, fp32, the same questions and
-  `max_new_tokens`; and how many answers differ (greedy: there should be none).
+  `generate` (left padding), greedy, fp32, on the task's whole test set (as
+  `advisor compare` answers it, in batches of 64; `--questions N` for fewer),
+  the same questions and `max_new_tokens`; and how many answers differ
+  (greedy: there should be none).
 - End to end: wall time and peak RSS of `advisor compare --task banking
   --profile quick` (and the standard profile unless `--skip-e2e` or
   `--e2e-profiles quick`).
@@ -79,7 +81,7 @@ class Settings:
     lora_alpha: int
     lora_targets: tuple[str, ...]
     prefix_grad: bool
-    questions: int  # the task's first N test questions
+    questions: int  # the task's first N test questions (0: all of them, as a compare answers)
     generation_batch_size: int
     max_new_tokens: int  # 0: from the task, as the harness resolves it
     seed: int
@@ -110,7 +112,7 @@ class Settings:
             lora_alpha=sft.lora.alpha,
             lora_targets=tuple(sft.lora.target_modules),
             prefix_grad=sft.prefix_grad,
-            questions=args.questions or (3 if args.quick else 32),
+            questions=args.questions or (3 if args.quick else 0),
             generation_batch_size=config.generation.batch_size,
             max_new_tokens=8 if args.quick else config.generation.max_new_tokens,
             seed=0,
@@ -424,7 +426,8 @@ def _conversations(settings: Settings):
     from strategies.prompting import chat
 
     task = load_task(settings.task)
-    return task, [chat(task, item.question) for item in task.test[: settings.questions]]
+    chosen = task.test[: settings.questions] if settings.questions else task.test
+    return task, [chat(task, item.question) for item in chosen]
 
 
 def _answer_length(settings: Settings, task, tokenizer) -> int:
@@ -771,7 +774,7 @@ def ratios(sft: dict[str, Any], generation: dict[str, Any]) -> dict[str, float |
 def machine() -> dict[str, Any]:
     import torch
 
-    from advisor.runtime import cpu_has_native_bf16, cpu_name
+    from advisor.runtime import cpu_bf16_flags, cpu_has_native_bf16, cpu_name
 
     versions = {"torch": torch.__version__}
     for package in ("transformers", "peft", "trl"):
@@ -784,6 +787,9 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "native_bf16": cpu_has_native_bf16(),
+        # which of them: AVX512-BF16's dot products, or AMX's tile units (several
+        # times faster again at large bf16 products)
+        "bf16_flags": cpu_bf16_flags(),
         # the widest vector instructions torch's kernels use (AVX2, AVX512, ...), and
         # a limit set on oneDNN's (the decoder's fp32 products), where one is
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
@@ -937,7 +943,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=int, default=0, help="SFT steps (default 8; quick 3)")
     parser.add_argument(
-        "--questions", type=int, default=0, help="test questions answered (default 32; quick 3)"
+        "--questions",
+        type=int,
+        default=0,
+        help="the first N test questions answered (default: all, in the batches a compare "
+        "answers them in; quick 3)",
     )
     parser.add_argument("--threads", type=int, help="torch threads (default: all cores; quick 1)")
     parser.add_argument(
