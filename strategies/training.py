@@ -633,7 +633,8 @@ def train(
         log.processes = shared_loss.world
     model.train()
     began = time.perf_counter()
-    with lean_heap():  # freed activations go back to the system, step by step
+    # freed activations go back to the system, step by step
+    with lean_heap(), lora_inputs_left_to_autocast(model, device):
         for step, batch in enumerate(batches):
             if step == steps:
                 break
@@ -681,6 +682,39 @@ def train(
 
 
 # ---------------------------------------------------------------- LoRA, saving, resuming
+
+
+@contextlib.contextmanager
+def lora_inputs_left_to_autocast(model: Any, device: DeviceInfo) -> Iterator[None]:
+    """Under bf16 autocast, peft's cast of each LoRA layer's bf16 input up to its
+    fp32 weights' dtype turned off while training.
+
+    autocast casts that input straight back to bf16 for the product, so the cast
+    is a round trip (bf16 → fp32 → bf16 is exact, and so is its gradient's): the
+    same numbers, bit for bit, without two copies per projection and pass. On a
+    2-core Xeon with AMX, py-spy put peft's cast at 2.9% of a bf16 SFT run's
+    samples; banking's SFT trained in 61.2 s before and 59.1–59.5 s after, with
+    the same adapter file. Only where every LoRA branch has no dropout, so that
+    no dropout mask is drawn on another dtype; elsewhere peft's casting is left
+    as it is.
+    """
+    from peft.tuners.lora import LoraLayer
+
+    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    no_dropout = all(
+        isinstance(d, torch.nn.Identity) for m in layers for d in m.lora_dropout.values()
+    )
+    if device.dtype != "bfloat16" or not layers or not no_dropout:
+        yield
+        return
+    before = [m.cast_input_dtype_enabled for m in layers]
+    for m in layers:
+        m.cast_input_dtype_enabled = False
+    try:
+        yield
+    finally:
+        for m, enabled in zip(layers, before, strict=True):
+            m.cast_input_dtype_enabled = enabled
 
 
 def add_lora(model: Any, lora: LoraConfig, seed: int) -> Any:

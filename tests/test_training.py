@@ -3,6 +3,7 @@ loop, LoRA, saving and resuming — on tiny models built in the test."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -538,6 +539,60 @@ def test_the_bf16_autocast_path_trains(tokenizer, task):
     assert log.dtype == "bfloat16" and all(math.isfinite(s["loss"]) for s in log.steps)
     assert log.last_loss < log.first_loss - 0.5
     assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
+
+
+def _bf16_lora_run(tokenizer, task, monkeypatch=None, dropout=0.0):
+    """A bf16 base with fp32 LoRA weights (as SFT on a bf16 device), 4 steps under
+    autocast; the trained LoRA weights, and each step's view of peft's input cast."""
+    from peft.tuners.lora import LoraLayer
+
+    from advisor.runtime import DeviceInfo
+
+    device = DeviceInfo("cpu", "bfloat16", "test cpu", 1, native_bf16=True)
+    config = _lora_config(8)
+    config.dropout = dropout
+    model = add_lora(_llama(tokenizer).to(torch.bfloat16), config, seed=0)
+    layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
+    seen: list[bool] = []
+
+    def loss_fn(model_, batch):
+        seen.append(any(m.cast_input_dtype_enabled for m in layers))
+        return causal_lm_loss(model_, batch)
+
+    examples, _ = build_sft_examples(task, tokenizer, task.train, 512)
+    train(
+        model,
+        epoch_batches(examples, 4, seed=0, steps=4, pad_token_id=tokenizer.pad_token_id),
+        steps=4,
+        lr=2e-2,
+        device=device,
+        loss_fn=loss_fn,
+    )
+    weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+    return weights, seen, [m.cast_input_dtype_enabled for m in layers]
+
+
+def test_bf16_lora_training_leaves_the_input_cast_to_autocast_with_the_same_weights(
+    tokenizer, task, monkeypatch
+):
+    import strategies.training as training
+
+    weights, seen, after = _bf16_lora_run(tokenizer, task)
+    assert seen == [False] * 4 and all(after)  # off while training, back on for answering
+
+    with monkeypatch.context() as patch:  # peft's own casting, as before
+        patch.setattr(training, "lora_inputs_left_to_autocast", lambda *a: contextlib.nullcontext())
+        reference, seen_before, _ = _bf16_lora_run(tokenizer, task)
+    assert seen_before == [True] * 4
+    assert weights.keys() == reference.keys() and weights
+    for name, value in weights.items():
+        assert value.dtype == torch.float32
+        assert torch.equal(value, reference[name]), name  # bit for bit
+
+
+def test_lora_dropout_keeps_peft_casting_its_input(tokenizer, task):
+    _, seen, _ = _bf16_lora_run(tokenizer, task, dropout=0.1)
+    assert seen == [True] * 4
 
 
 @pytest.mark.gpu
