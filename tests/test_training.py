@@ -541,7 +541,7 @@ def test_the_bf16_autocast_path_trains(tokenizer, task):
     assert all(p.dtype == torch.float32 for p in model.parameters() if p.requires_grad)
 
 
-def _bf16_lora_run(tokenizer, task, monkeypatch=None, dropout=0.0):
+def _bf16_lora_run(tokenizer, task, dropout=0.0):
     """A bf16 base with fp32 LoRA weights (as SFT on a bf16 device), 4 steps under
     autocast; the trained LoRA weights, and each step's view of peft's input cast."""
     from peft.tuners.lora import LoraLayer
