@@ -684,8 +684,9 @@ def train(
 # ---------------------------------------------------------------- LoRA, saving, resuming
 
 
-@contextlib.contextmanager
-def lora_inputs_left_to_autocast(model: Any, device: DeviceInfo) -> Iterator[None]:
+def lora_inputs_left_to_autocast(
+    model: Any, device: DeviceInfo
+) -> contextlib.AbstractContextManager:
     """Under bf16 autocast, peft's cast of each LoRA layer's bf16 input up to its
     fp32 weights' dtype turned off while training.
 
@@ -698,23 +699,15 @@ def lora_inputs_left_to_autocast(model: Any, device: DeviceInfo) -> Iterator[Non
     no dropout mask is drawn on another dtype; elsewhere peft's casting is left
     as it is.
     """
+    from peft.helpers import disable_input_dtype_casting
     from peft.tuners.lora import LoraLayer
 
     layers = [m for m in model.modules() if isinstance(m, LoraLayer)]
     no_dropout = all(
         isinstance(d, torch.nn.Identity) for m in layers for d in m.lora_dropout.values()
     )
-    if device.dtype != "bfloat16" or not layers or not no_dropout:
-        yield
-        return
-    before = [m.cast_input_dtype_enabled for m in layers]
-    for m in layers:
-        m.cast_input_dtype_enabled = False
-    try:
-        yield
-    finally:
-        for m, enabled in zip(layers, before, strict=True):
-            m.cast_input_dtype_enabled = enabled
+    active = device.dtype == "bfloat16" and bool(layers) and no_dropout
+    return disable_input_dtype_casting(model, active=active)
 
 
 def add_lora(model: Any, lora: LoraConfig, seed: int) -> Any:
